@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from performance.roles import is_admin, is_team_lead
+
+
+def navigation(request: HttpRequest) -> dict[str, bool]:
+    user = request.user
+    return {
+        "nav_is_admin": is_admin(user),
+        "nav_is_lead": is_team_lead(user),
+        "nav_is_agent": bool(user.is_authenticated and hasattr(user, "agent")),
+    }

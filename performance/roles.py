@@ -1,0 +1,29 @@
+"""The three roles of Atendo, as Django groups."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+AGENT_GROUP = "Agent"
+TEAM_LEAD_GROUP = "Team Lead"
+ADMIN_GROUP = "Admin"
+ALL_GROUPS = (AGENT_GROUP, TEAM_LEAD_GROUP, ADMIN_GROUP)
+
+
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or user.is_staff or _in_group(user, ADMIN_GROUP))
+    )
+
+
+def is_team_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (_in_group(user, TEAM_LEAD_GROUP) or is_admin(user)))
+
+
+def _in_group(user: AbstractBaseUser, name: str) -> bool:
+    cache = getattr(user, "_atendo_groups", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._atendo_groups = cache
+    return name in cache

@@ -1,0 +1,76 @@
+"""Shared fixtures: the personas of every access test and a feed storage per test.
+
+alice is an agent of team Lisbon, bob her team lead, carol leads team Sao Paulo (another
+team), dave is an admin; anonymous is logged out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from performance.models import FeedSource
+from tests.factories import (
+    AgentExternalIdFactory,
+    AgentFactory,
+    FeedSourceFactory,
+    TeamFactory,
+    UserFactory,
+    make_admin,
+    make_lead,
+)
+
+
+@pytest.fixture(autouse=True)
+def feed_storage(settings, tmp_path):
+    settings.FEED_STORAGE_DIR = tmp_path / "feeds"
+    return settings.FEED_STORAGE_DIR
+
+
+@pytest.fixture
+def lisbon(db):
+    return TeamFactory(name="Lisbon", time_zone="Europe/Lisbon")
+
+
+@pytest.fixture
+def sao_paulo(db):
+    return TeamFactory(name="Sao Paulo", time_zone="America/Sao_Paulo")
+
+
+@pytest.fixture
+def source(db) -> FeedSource:
+    return FeedSourceFactory(name="Helpdesk", slug="helpdesk", time_zone="UTC")
+
+
+@pytest.fixture
+def alice(lisbon, source):
+    agent = AgentFactory(
+        user=UserFactory(username="alice", email="alice@example.com", groups=["Agent"]),
+        team=lisbon,
+    )
+    AgentExternalIdFactory(agent=agent, source=source, external_id="A1")
+    return agent
+
+
+@pytest.fixture
+def paulo(sao_paulo, source):
+    agent = AgentFactory(
+        user=UserFactory(username="paulo", email="paulo@example.com", groups=["Agent"]),
+        team=sao_paulo,
+    )
+    AgentExternalIdFactory(agent=agent, source=source, external_id="P1")
+    return agent
+
+
+@pytest.fixture
+def bob(lisbon):
+    return make_lead(lisbon, username="bob")
+
+
+@pytest.fixture
+def carol(sao_paulo):
+    return make_lead(sao_paulo, username="carol")
+
+
+@pytest.fixture
+def dave(db):
+    return make_admin(username="dave")

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from performance.models import Agent, AgentExternalId, FeedSource, Interaction, Team
+from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or PASSWORD)
+        if create:
+            user.save(update_fields=["password"])
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create and extracted:
+            for name in extracted:
+                user.groups.add(Group.objects.get(name=name))
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    time_zone = "UTC"
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agent
+
+    user = factory.SubFactory(UserFactory, groups=[AGENT_GROUP])
+    team = factory.SubFactory(TeamFactory)
+
+
+class FeedSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeedSource
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Helpdesk {n}")
+    slug = factory.Sequence(lambda n: f"helpdesk-{n}")
+    time_zone = "UTC"
+
+
+class AgentExternalIdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentExternalId
+
+    agent = factory.SubFactory(AgentFactory)
+    source = factory.SubFactory(FeedSourceFactory)
+    external_id = factory.Sequence(lambda n: f"A{n}")
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    source = factory.SubFactory(FeedSourceFactory)
+    external_id = factory.Sequence(lambda n: f"I{n}")
+    agent = factory.SubFactory(AgentFactory)
+    channel = "phone"
+    started_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+def make_lead(team: Team, **kwargs) -> object:
+    user = UserFactory(groups=[TEAM_LEAD_GROUP], **kwargs)
+    team.leads.add(user)
+    return user
+
+
+def make_admin(**kwargs) -> object:
+    return UserFactory(groups=[ADMIN_GROUP], is_staff=True, is_superuser=True, **kwargs)
