@@ -5,11 +5,15 @@ Agents see their own rows, team leads the agents of the teams they lead, admins 
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
-from django.http import Http404
+from dataclasses import dataclass
+from datetime import timedelta
 
-from performance.models import Agent, FeedBatch, FeedSource, Team
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from performance.models import Agent, FeedBatch, FeedSource, Interaction, Team
 from performance.roles import is_admin, is_team_lead
 
 
@@ -45,6 +49,13 @@ def sources_for_upload(user: AbstractBaseUser) -> QuerySet[FeedSource]:
     return FeedSource.objects.filter(active=True)
 
 
+def sources_visible_to(user: AbstractBaseUser) -> QuerySet[FeedSource]:
+    """Every source, inactive ones too (their batches stay listed), for feed workers."""
+    if not can_upload_feeds(user):
+        return FeedSource.objects.none()
+    return FeedSource.objects.all()
+
+
 def batches_visible_to(user: AbstractBaseUser) -> QuerySet[FeedBatch]:
     batches = FeedBatch.objects.select_related("source", "uploaded_by")
     if is_admin(user):
@@ -59,3 +70,58 @@ def batch_for_user_or_404(user: AbstractBaseUser, batch_id: int) -> FeedBatch:
         return batches_visible_to(user).get(pk=batch_id)
     except FeedBatch.DoesNotExist:
         raise Http404("No such batch") from None
+
+
+def batch_for_source_or_404(source: FeedSource, batch_id: int) -> FeedBatch:
+    """A feed source's token reads only the batches it sent."""
+    try:
+        return FeedBatch.objects.select_related("source", "uploaded_by").get(
+            pk=batch_id, source=source
+        )
+    except FeedBatch.DoesNotExist:
+        raise Http404("No such batch") from None
+
+
+HOME_RECENT_DAYS = 30
+HOME_RECENT_BATCHES = 8
+
+
+@dataclass(frozen=True)
+class HomeOverview:
+    """What the home page shows a user: their own agent, teams led, sources, batches."""
+
+    agent: Agent | None
+    recent_interactions: int
+    recent_days: int
+    teams: list[Team]
+    sources: list[FeedSource]
+    batches: list[FeedBatch]
+
+
+def home_overview_for(user: AbstractBaseUser) -> HomeOverview:
+    agent = Agent.objects.select_related("team").filter(user=user).first()
+    recent = 0
+    if agent is not None:
+        since = timezone.now() - timedelta(days=HOME_RECENT_DAYS)
+        recent = Interaction.objects.filter(agent=agent, started_at__gte=since).count()
+    teams: list[Team] = []
+    sources: list[FeedSource] = []
+    if is_admin(user):
+        sources = list(
+            sources_visible_to(user).annotate(
+                batch_count=Count("batches"), last_received_at=Max("batches__received_at")
+            )
+        )
+    elif is_team_lead(user):
+        teams = list(
+            teams_led_by(user).annotate(agent_count=Count("agents", filter=Q(agents__active=True)))
+        )
+    batches = list(batches_visible_to(user)[:HOME_RECENT_BATCHES]) if is_team_lead(user) else []
+    return HomeOverview(
+        agent=agent,
+        recent_interactions=recent,
+        recent_days=HOME_RECENT_DAYS,
+        teams=teams,
+        sources=sources,
+        batches=batches,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.celery import app as celery_app
 from performance.models import FeedSource
 from tests.factories import (
     AgentExternalIdFactory,
@@ -18,6 +19,18 @@ from tests.factories import (
     make_admin,
     make_lead,
 )
+
+
+@pytest.fixture(autouse=True)
+def celery_eager():
+    """Tasks run inline unless a test drives the real worker (tests/test_celery_worker.py)."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

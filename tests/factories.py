@@ -91,3 +91,33 @@ def make_lead(team: Team, **kwargs) -> object:
 
 def make_admin(**kwargs) -> object:
     return UserFactory(groups=[ADMIN_GROUP], is_staff=True, is_superuser=True, **kwargs)
+
+
+class FeedBatchFactory(factory.django.DjangoModelFactory):
+    """A finished batch as the pages list it (no stored file: for access and list tests)."""
+
+    class Meta:
+        model = "performance.FeedBatch"
+
+    source = factory.SubFactory(FeedSourceFactory)
+    format = "csv"
+    via = "upload"
+    original_name = factory.Sequence(lambda n: f"feed-{n}.csv")
+    size_bytes = 1024
+    checksum_sha256 = "0" * 64
+    status = "completed"
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    bytes_processed = 1024
+    runs = 1
+
+
+class FeedRowErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "performance.FeedRowError"
+
+    batch = factory.SubFactory(FeedBatchFactory)
+    line = factory.Sequence(lambda n: n + 2)
+    field = "csat"
+    reason = "9 is outside 1-5"
+    raw = factory.LazyAttribute(lambda e: f"T{e.line},A1,phone,2026-10-05T10:00:00Z,9")

@@ -26,11 +26,14 @@ def feed_source_rotate_token(*, source: FeedSource) -> str:
     return token
 
 
-def feed_source_for_token(token: str) -> FeedSource | None:
-    """The active source a token belongs to, or None."""
+def feed_source_for_token(token: str, *, include_inactive: bool = False) -> FeedSource | None:
+    """The active source a token belongs to (or an inactive one, when asked), or None."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    source = FeedSource.objects.filter(token_hash=_hash(token), active=True).first()
+    sources = FeedSource.objects.filter(token_hash=_hash(token))
+    if not include_inactive:
+        sources = sources.filter(active=True)
+    source = sources.first()
     if source is None or not secrets.compare_digest(source.token_hash, _hash(token)):
         return None
     return source

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from performance.models import (
+    Agent,
+    AgentExternalId,
+    Channel,
+    FeedBatch,
+    FeedRowError,
+    FeedSource,
+    Interaction,
+    Team,
+)
+from performance.services.tokens import feed_source_rotate_token
+from performance.tasks import process_feed_batch
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Facts and batches are written by the ingest service only."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "agent_count"]
+    search_fields = ["name"]
+    filter_horizontal = ["leads"]
+
+    @admin.display(description="agents")
+    def agent_count(self, team: Team) -> int:
+        return team.agents.count()
+
+
+class AgentExternalIdInline(admin.TabularInline):
+    model = AgentExternalId
+    extra = 1
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "username", "email", "team", "active"]
+    list_filter = ["team", "active"]
+    list_select_related = ["user", "team"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "external_ids__external_id",
+    ]
+    autocomplete_fields = ["user"]
+    inlines = [AgentExternalIdInline]
+
+    @admin.display(ordering="user__username")
+    def username(self, agent: Agent) -> str:
+        return agent.user.username
+
+    @admin.display(ordering="user__email")
+    def email(self, agent: Agent) -> str:
+        return agent.user.email
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(FeedSource)
+class FeedSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "format", "agent_match", "time_zone", "token_hint", "active"]
+    list_filter = ["format", "active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["token_hint", "token_rotated_at"]
+    actions = ["rotate_token"]
+
+    @admin.action(description="Rotate API token (the old token stops working)")
+    def rotate_token(self, request: HttpRequest, queryset: QuerySet[FeedSource]) -> None:
+        for source in queryset:
+            token = feed_source_rotate_token(source=source)
+            messages.warning(
+                request,
+                f"New API token for {source.slug}: {token} — copy it now, it is not shown again.",
+            )
+
+
+class FeedRowErrorInline(admin.TabularInline):
+    model = FeedRowError
+    fields = ["line", "field", "reason", "raw"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(FeedBatch)
+class FeedBatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "source",
+        "status",
+        "via",
+        "original_name",
+        "received_at",
+        "rows_read",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "rejected_count",
+    ]
+    list_filter = ["status", "via", "source"]
+    list_select_related = ["source"]
+    search_fields = ["original_name", "checksum_sha256"]
+    date_hierarchy = "received_at"
+    inlines = [FeedRowErrorInline]
+    actions = ["reprocess"]
+
+    @admin.action(description="Re-process the selected batches")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[FeedBatch]) -> None:
+        for batch in queryset.exclude(stored_path=""):
+            process_feed_batch.delay_on_commit(batch.id)
+        messages.info(request, "Re-processing queued; facts converge to the files' values.")
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "external_id",
+        "source",
+        "agent",
+        "channel",
+        "started_at",
+        "handle_seconds",
+        "csat",
+        "nps",
+        "qa_score",
+    ]
+    list_filter = ["channel", "source"]
+    list_select_related = ["source", "agent__user"]
+    search_fields = ["=external_id", "=case_id", "agent__user__username", "agent__user__email"]
+    show_full_result_count = False
+    ordering = ["-id"]  # the primary key index; the facts table has no index on started_at

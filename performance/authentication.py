@@ -1,0 +1,90 @@
+"""How feed sources (systems, not people) authenticate to the API: `Authorization: Token <t>`.
+
+A source's token authenticates the source itself: `request.user` stays anonymous and
+`request.auth` is the FeedSource, so no person's permission ever applies to a feed.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import get_object_or_404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from performance.models import FeedSource
+from performance.services.tokens import feed_source_for_token
+
+KEYWORD = "Token"
+
+
+class FeedTokenAuthentication(BaseAuthentication):
+    """A feed source's API token. Tokens are stored hashed; an inactive source gets 403."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, FeedSource] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != KEYWORD.lower().encode():
+            return None  # not ours: another scheme (or none) was used
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header: use `Authorization: Token <token>`."
+            )
+        try:
+            token = parts[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        source = feed_source_for_token(token, include_inactive=True)
+        if source is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not source.active:
+            raise exceptions.PermissionDenied(f"The feed source {source.slug!r} is inactive.")
+        return AnonymousUser(), source
+
+    def authenticate_header(self, request: Request) -> str:
+        return KEYWORD
+
+
+def feed_source_of(request: Request) -> FeedSource | None:
+    """The feed source a request authenticated as, if it used a source token."""
+    return request.auth if isinstance(request.auth, FeedSource) else None
+
+
+class IsFeedSourceOfSlug(BasePermission):
+    """Only the source named by the URL's slug may write there, and only with its token."""
+
+    message = "This token belongs to another feed source."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        source = feed_source_of(request)
+        if source is None:
+            return False  # DRF answers 401 when no credentials were accepted
+        slug = view.kwargs["slug"]
+        if source.slug != slug:
+            get_object_or_404(FeedSource, slug=slug)
+            return False
+        return True
+
+
+class IsPersonOrFeedSource(BasePermission):
+    """A logged-in person or a feed source's token; what they may read is decided per row."""
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return feed_source_of(request) is not None or bool(request.user.is_authenticated)
+
+
+class FeedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = FeedTokenAuthentication
+    name = "feedToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "A feed source's API token, sent as `Token <token>`. Rotate it in the admin "
+                "(feed sources); the new token is shown once."
+            ),
+        }
