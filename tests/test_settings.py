@@ -1,0 +1,71 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_database, env_int, env_list, env_time_zone
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_up(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false"}, "SECRET_KEY is required when DEBUG is off"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"FEED_MAX_BYTES": "lots"}, "FEED_MAX_BYTES='lots' is not a whole number"),
+        ({"FEED_MAX_BYTES": "0"}, "FEED_MAX_BYTES='0' must be at least 1"),
+        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
+        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL='nosuchdb://x' is not a database URL"),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):
+    result = start_up(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_settings_start_with_a_secret_key():
+    result = start_up(DEBUG="false", SECRET_KEY="s" * 50, ALLOWED_HOSTS="atendo.example.com")
+    assert result.returncode == 0, result.stderr
+
+
+def test_readers(monkeypatch):
+    monkeypatch.setenv("FLAG", "Yes")
+    monkeypatch.setenv("SIZE", " 42 ")
+    monkeypatch.setenv("HOSTS", "a.example, b.example,,")
+    monkeypatch.setenv("ZONE", "America/Sao_Paulo")
+    assert env_bool("FLAG", False) is True
+    assert env_bool("UNSET_FLAG", True) is True
+    assert env_int("SIZE", 1) == 42
+    assert env_list("HOSTS", []) == ["a.example", "b.example"]
+    assert env_time_zone("ZONE", "UTC") == "America/Sao_Paulo"
+
+
+def test_database_url_must_name_a_database(monkeypatch):
+    monkeypatch.setenv("DB", "postgres://user@host:5432/")
+    with pytest.raises(
+        ImproperlyConfigured, match="DB='postgres://user@host:5432/' names no database"
+    ):
+        env_database("DB", "sqlite:///x.db")
+    monkeypatch.setenv("DB", "postgres://user@host:5432/atendo")
+    assert env_database("DB", "sqlite:///x.db")["NAME"] == "atendo"
