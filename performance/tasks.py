@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import timedelta
 
+from celery import shared_task
+from django.utils import timezone
+
+from performance.services.evaluation import evaluate_periods, evaluate_touched_by_batch
 from performance.services.ingest import feed_batch_process
 
 
@@ -9,3 +13,16 @@ from performance.services.ingest import feed_batch_process
 def process_feed_batch(batch_id: int) -> str:
     """Apply a stored feed batch. Safe to run twice: the facts converge."""
     return feed_batch_process(batch_id=batch_id).status
+
+
+@shared_task(name="performance.evaluate_feed_batch", acks_late=True)
+def evaluate_feed_batch(batch_id: int) -> int:
+    """Re-score the periods a batch touched. Safe to run twice: evaluations are upserts."""
+    return evaluate_touched_by_batch(batch_id=batch_id).total
+
+
+@shared_task(name="performance.evaluate_recent_periods", acks_late=True)
+def evaluate_recent_periods() -> int:
+    """Nightly: score the periods containing yesterday, which closes days, weeks and months."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return evaluate_periods(since=yesterday, until=yesterday).total

@@ -5,6 +5,19 @@ from performance import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("feeds/upload/", views.feed_upload, name="feed-upload"),
+    path("feeds/batches/", views.batch_list, name="feed-batches"),
+    path("feeds/batches/<int:batch_id>/", views.batch_detail, name="feed-batch"),
+    path(
+        "feeds/batches/<int:batch_id>/rejected.csv",
+        views.batch_rejected_csv,
+        name="feed-batch-rejected",
+    ),
+    path(
+        "feeds/batches/<int:batch_id>/reprocess/",
+        views.batch_reprocess,
+        name="feed-batch-reprocess",
+    ),
 ]

@@ -6,7 +6,10 @@ team), dave is an admin; anonymous is logged out.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from config.celery import app as celery_app
 from performance.models import FeedSource
@@ -37,6 +40,14 @@ def fast_password_hashing(settings):
 def feed_storage(settings, tmp_path):
     settings.FEED_STORAGE_DIR = tmp_path / "feeds"
     return settings.FEED_STORAGE_DIR
+
+
+@pytest.fixture
+def reference_rows(transactional_db) -> None:
+    """Put back the groups and channels a data migration creates, for tests on a
+    transactional database (flushed after every such test)."""
+    migration = importlib.import_module("performance.migrations.0002_roles_and_channels")
+    migration.create_groups_and_channels(apps, None)
 
 
 @pytest.fixture

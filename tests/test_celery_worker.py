@@ -46,7 +46,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker(transactional_db, feed_storage):
+def worker(reference_rows, feed_storage):
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a database it can share (PostgreSQL)")
     queue = f"atendo-test-{uuid.uuid4().hex[:8]}"

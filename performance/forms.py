@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from performance.access import sources_for_upload, sources_visible_to
+from performance.models import FeedBatch, FeedSource
+
+
+class FeedUploadForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=FeedSource.objects.none(), empty_label="Choose…")
+    format = forms.ChoiceField(
+        choices=[("", "The source's format"), *FeedSource.Format.choices],
+        required=False,
+        help_text="Leave as is unless this file differs from what the source usually sends.",
+    )
+    # An empty file is still received and kept: its batch fails with a clear reason.
+    file = forms.FileField(allow_empty_file=True)
+
+    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources_for_upload(user)
+
+
+class BatchFilterForm(forms.Form):
+    source = forms.ModelChoiceField(
+        queryset=FeedSource.objects.none(), required=False, empty_label="All sources"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *FeedBatch.Status.choices], required=False
+    )
+
+    def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources_visible_to(user)
+
+    def filter(self, batches: QuerySet[FeedBatch]) -> QuerySet[FeedBatch]:
+        """Narrow a queryset of batches already scoped to the user by the access helpers."""
+        if not self.is_valid():
+            return batches
+        if source := self.cleaned_data["source"]:
+            batches = batches.filter(source=source)
+        if status := self.cleaned_data["status"]:
+            batches = batches.filter(status=status)
+        return batches

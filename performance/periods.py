@@ -1,0 +1,108 @@
+"""Evaluation periods: half-open local-date intervals [start, end) in a team's time zone.
+
+A day, an ISO week (Monday to Sunday) or a calendar month. Periods are kept as local dates;
+their instants are local midnights converted to UTC, so DST changes are handled (a day on
+which the clocks change is 23 or 25 hours long).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class PeriodKind(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+PERIOD_CHOICES = [
+    (PeriodKind.DAY.value, "Day"),
+    (PeriodKind.WEEK.value, "ISO week (Monday to Sunday)"),
+    (PeriodKind.MONTH.value, "Month"),
+]
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date
+    end: date  # exclusive
+    kind: PeriodKind
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period's instants in UTC: local midnight of start and of end."""
+        return local_midnight(self.start, zone), local_midnight(self.end, zone)
+
+    def previous(self) -> Period:
+        return period_containing(self.start - timedelta(days=1), self.kind)
+
+    def next(self) -> Period:
+        return period_containing(self.end, self.kind)
+
+    @property
+    def label(self) -> str:
+        match self.kind:
+            case PeriodKind.DAY:
+                return f"{self.start:%a %d %b %Y}"
+            case PeriodKind.WEEK:
+                year, week, _ = self.start.isocalendar()
+                last = self.end - timedelta(days=1)
+                return f"Week {week}, {year} ({self.start:%d %b} - {last:%d %b})"
+            case _:
+                return f"{self.start:%B %Y}"
+
+    @property
+    def key(self) -> str:
+        """A compact form for URLs: 2026-10-29, 2026-W44 or 2026-10."""
+        match self.kind:
+            case PeriodKind.DAY:
+                return self.start.isoformat()
+            case PeriodKind.WEEK:
+                year, week, _ = self.start.isocalendar()
+                return f"{year}-W{week:02d}"
+            case _:
+                return f"{self.start:%Y-%m}"
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def period_containing(day: date, kind: PeriodKind | str) -> Period:
+    kind = PeriodKind(kind)
+    match kind:
+        case PeriodKind.DAY:
+            return Period(day, day + timedelta(days=1), kind)
+        case PeriodKind.WEEK:
+            monday = day - timedelta(days=day.weekday())
+            return Period(monday, monday + timedelta(days=7), kind)
+        case _:
+            first = day.replace(day=1)
+            following = (first + timedelta(days=32)).replace(day=1)
+            return Period(first, following, kind)
+
+
+def periods_between(since: date, until: date, kind: PeriodKind | str) -> Iterator[Period]:
+    """Every period of `kind` that contains a day in [since, until] (both inclusive)."""
+    period = period_containing(since, kind)
+    while period.start <= until:
+        yield period
+        period = period.next()
+
+
+def parse_period_key(key: str, kind: PeriodKind | str) -> Period:
+    """The period a URL key names (see Period.key); raises ValueError for a bad key."""
+    kind = PeriodKind(kind)
+    match kind:
+        case PeriodKind.DAY:
+            return period_containing(date.fromisoformat(key), kind)
+        case PeriodKind.WEEK:
+            year, _, week = key.partition("-W")
+            return period_containing(date.fromisocalendar(int(year), int(week), 1), kind)
+        case _:
+            year, _, month = key.partition("-")
+            return period_containing(date(int(year), int(month), 1), kind)

@@ -1,0 +1,132 @@
+"""Reads that span relations: scorecards, trends, heatmaps and the facts behind a number."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+
+from performance.metrics import METRICS, Metric
+from performance.models import Agent, Evaluation, Interaction, ServiceStandard, Team
+from performance.periods import Period, PeriodKind, period_containing
+
+TREND_PERIODS = 12
+
+
+def standards_for_team(team: Team, *, on: date | None = None) -> list[ServiceStandard]:
+    """The standards that apply to a team's agents (on a day, when given)."""
+    standards = ServiceStandard.objects.filter(Q(teams=team) | Q(teams__isnull=True)).distinct()
+    if on is not None:
+        standards = standards.filter(active_from__lte=on).filter(
+            Q(active_until__isnull=True) | Q(active_until__gte=on)
+        )
+    return list(standards.select_related("quality_gate").order_by("period", "name"))
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    standard: ServiceStandard
+    metric: Metric
+    period: Period
+    evaluation: Evaluation | None
+    trend: list[tuple[Period, Evaluation | None]]
+
+
+def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
+    """Each standard of the agent's team, judged for its period containing `day`, with the
+    last TREND_PERIODS periods of history."""
+    standards = standards_for_team(agent.team, on=day)
+    if not standards:
+        return []
+    periods = {s.id: period_containing(day, s.period) for s in standards}
+    history: dict[int, list[Period]] = {}
+    for standard in standards:
+        span = [periods[standard.id]]
+        while len(span) < TREND_PERIODS:
+            span.insert(0, span[0].previous())
+        history[standard.id] = span
+    earliest = min(span[0].start for span in history.values())
+    found = {
+        (e.standard_id, e.period_start): e
+        for e in Evaluation.objects.filter(
+            agent=agent, standard__in=standards, period_start__gte=earliest, period_start__lte=day
+        ).select_related("version")
+    }
+    return [
+        ScorecardRow(
+            standard=standard,
+            metric=METRICS[standard.metric],
+            period=periods[standard.id],
+            evaluation=found.get((standard.id, periods[standard.id].start)),
+            trend=[(p, found.get((standard.id, p.start))) for p in history[standard.id]],
+        )
+        for standard in standards
+    ]
+
+
+def evaluation_interactions(evaluation: Evaluation) -> QuerySet[Interaction]:
+    """The interactions an evaluation was computed from: the agent's, in the period (in the
+    team's zone), on the standard's channel, carrying the metric's input."""
+    standard = evaluation.standard
+    zone = ZoneInfo(evaluation.agent.team.time_zone)
+    period = period_containing(evaluation.period_start, standard.period)
+    start, end = period.bounds(zone)
+    facts = Interaction.objects.filter(
+        agent_id=evaluation.agent_id, started_at__gte=start, started_at__lt=end
+    )
+    if standard.channel:
+        facts = facts.filter(channel=standard.channel)
+    metric = METRICS[standard.metric]
+    if metric.key == "aht":
+        facts = facts.filter(handle_seconds__isnull=False).exclude(abandoned=True)
+    elif metric.key == "contacts_per_case":
+        facts = facts.exclude(case_id="")
+    elif metric.input not in ("external_id", "transferred", "escalated", "abandoned"):
+        facts = facts.filter(**{f"{metric.input}__isnull": False})
+    return facts.order_by("started_at", "id")
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    period: Period
+    standards: list[ServiceStandard]
+    rows: list[tuple[Agent, list[Evaluation | None]]]
+
+
+def team_heatmap(
+    teams: Iterable[Team], *, kind: PeriodKind | str, day: date, channel: str = ""
+) -> Heatmap:
+    """Agents of `teams` x the standards of one period kind (and channel) for the period
+    containing `day`: three queries whatever the size."""
+    period = period_containing(day, kind)
+    teams = list(teams)
+    agents = list(
+        Agent.objects.filter(team__in=teams, active=True)
+        .select_related("user", "team")
+        .order_by("team__name", "user__first_name", "user__last_name", "user__username")
+    )
+    standards = (
+        ServiceStandard.objects.filter(period=PeriodKind(kind).value)
+        .filter(Q(teams__in=teams) | Q(teams__isnull=True))
+        .filter(active_from__lt=period.end)
+        .filter(Q(active_until__isnull=True) | Q(active_until__gte=period.start))
+        .distinct()
+        .order_by("name")
+    )
+    if channel:
+        standards = standards.filter(Q(channel=channel) | Q(channel=""))
+    standards = list(standards.prefetch_related("teams"))
+    by_agent: dict[int, dict[int, Evaluation]] = defaultdict(dict)
+    for evaluation in Evaluation.objects.filter(
+        agent__in=agents, standard__in=standards, period_start=period.start
+    ):
+        by_agent[evaluation.agent_id][evaluation.standard_id] = evaluation
+    return Heatmap(
+        period=period,
+        standards=standards,
+        rows=[(agent, [by_agent[agent.id].get(s.id) for s in standards]) for agent in agents],
+    )

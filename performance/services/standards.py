@@ -1,0 +1,49 @@
+"""Writing service standards: every change to a rule creates a new, immutable version."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from performance.models import RULE_FIELDS, ServiceStandard, StandardVersion
+
+
+def _version_rule(version: StandardVersion) -> dict[str, object]:
+    return {name: getattr(version, name) for name in RULE_FIELDS}
+
+
+@transaction.atomic
+def standard_save(
+    *,
+    standard: ServiceStandard,
+    changed_by: AbstractBaseUser | None = None,
+    effective_from: date | None = None,
+) -> StandardVersion:
+    """Save a standard; if its rule differs from the latest version, add a version.
+
+    The first version takes effect from `active_from`; later ones from `effective_from`
+    (default: today), so periods already under way keep the rule they started with.
+    Returns the standard's current version.
+    """
+    standard.save()
+    latest = standard.versions.order_by("-number").first()
+    if latest is not None and _version_rule(latest) == standard.rule():
+        return latest
+    number = latest.number + 1 if latest else 1
+    if latest is None:
+        starts = standard.active_from
+    else:
+        starts = max(effective_from or timezone.localdate(), latest.effective_from)
+    version = StandardVersion.objects.create(
+        standard=standard,
+        number=number,
+        effective_from=starts,
+        created_by=changed_by,
+        **{name: getattr(standard, name) for name in RULE_FIELDS},
+    )
+    ServiceStandard.objects.filter(pk=standard.pk).update(version=number)
+    standard.version = number
+    return version
