@@ -140,4 +140,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # Eager tasks would log every call; workers log failures anyway.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

@@ -54,7 +54,7 @@ def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
         (e.standard_id, e.period_start): e
         for e in Evaluation.objects.filter(
             agent=agent, standard__in=standards, period_start__gte=earliest, period_start__lte=day
-        ).select_related("version")
+        ).select_related("version", "version__quality_gate")
     }
     return [
         ScorecardRow(
@@ -83,9 +83,7 @@ def evaluation_interactions(evaluation: Evaluation) -> QuerySet[Interaction]:
     metric = METRICS[standard.metric]
     if metric.key == "aht":
         facts = facts.filter(handle_seconds__isnull=False).exclude(abandoned=True)
-    elif metric.key == "contacts_per_case":
-        facts = facts.exclude(case_id="")
-    elif metric.input not in ("external_id", "transferred", "escalated", "abandoned"):
+    elif metric.input not in ("external_id", "case_id", "transferred", "escalated", "abandoned"):
         facts = facts.filter(**{f"{metric.input}__isnull": False})
     return facts.order_by("started_at", "id")
 
@@ -123,10 +121,65 @@ def team_heatmap(
     by_agent: dict[int, dict[int, Evaluation]] = defaultdict(dict)
     for evaluation in Evaluation.objects.filter(
         agent__in=agents, standard__in=standards, period_start=period.start
-    ):
+    ).select_related("version"):
         by_agent[evaluation.agent_id][evaluation.standard_id] = evaluation
     return Heatmap(
         period=period,
         standards=standards,
         rows=[(agent, [by_agent[agent.id].get(s.id) for s in standards]) for agent in agents],
     )
+
+
+@dataclass(frozen=True)
+class HeatmapCell:
+    standard: ServiceStandard
+    evaluation: Evaluation | None
+    applies: bool
+
+
+@dataclass(frozen=True)
+class HeatmapTally:
+    """How one standard's column of a heatmap came out."""
+
+    standard: ServiceStandard
+    evaluated: int
+    passed: int
+    missed: int
+    insufficient: int
+
+
+def heatmap_cells(heatmap: Heatmap) -> list[tuple[Agent, list[HeatmapCell]]]:
+    """The heatmap's rows with each evaluation beside its standard, and whether the standard
+    covers the agent's team at all (a blank cell then means 'does not apply', not 'missing')."""
+    scopes = {s.id: {team.id for team in s.teams.all()} for s in heatmap.standards}
+    return [
+        (
+            agent,
+            [
+                HeatmapCell(
+                    standard=standard,
+                    evaluation=evaluation,
+                    applies=not scopes[standard.id] or agent.team_id in scopes[standard.id],
+                )
+                for standard, evaluation in zip(heatmap.standards, evaluations, strict=True)
+            ],
+        )
+        for agent, evaluations in heatmap.rows
+    ]
+
+
+def heatmap_tallies(heatmap: Heatmap) -> list[HeatmapTally]:
+    passing = (Evaluation.Outcome.MET, Evaluation.Outcome.EXCEEDED)
+    tallies = []
+    for column, standard in enumerate(heatmap.standards):
+        outcomes = [row[column].outcome for _, row in heatmap.rows if row[column] is not None]
+        tallies.append(
+            HeatmapTally(
+                standard=standard,
+                evaluated=len(outcomes),
+                passed=sum(outcome in passing for outcome in outcomes),
+                missed=outcomes.count(Evaluation.Outcome.MISSED),
+                insufficient=outcomes.count(Evaluation.Outcome.INSUFFICIENT_DATA),
+            )
+        )
+    return tallies

@@ -121,3 +121,29 @@ class FeedRowErrorFactory(factory.django.DjangoModelFactory):
     field = "csat"
     reason = "9 is outside 1-5"
     raw = factory.LazyAttribute(lambda e: f"T{e.line},A1,phone,2026-10-05T10:00:00Z,9")
+
+
+def make_standard(**fields) -> object:
+    """A saved service standard with its first version (through the real service)."""
+    from datetime import date
+
+    from performance.models import ServiceStandard
+    from performance.services.standards import standard_save
+
+    teams = fields.pop("teams", [])
+    defaults = {
+        "name": f"Standard {ServiceStandard.objects.count() + 1}",
+        "metric": "csat",
+        "period": "day",
+        "active_from": date(2026, 1, 1),
+        "target": 80,
+        "min_sample": 1,
+        "points_met": 10,
+        "points_exceeded": 20,
+    }
+    standard = ServiceStandard(**{**defaults, **fields})
+    standard.full_clean(exclude=["teams"])
+    standard_save(standard=standard)
+    if teams:
+        standard.teams.set(teams)
+    return standard

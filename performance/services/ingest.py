@@ -162,7 +162,15 @@ def feed_batch_process(*, batch_id: int) -> FeedBatch:
         raise
     else:
         _batch_finish(batch, status=FeedBatch.Status.COMPLETED)
+        _evaluate_touched_periods_after_commit(batch)
     return batch
+
+
+def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
+    """Re-score the periods the batch changed facts in (a late survey, a correction)."""
+    from performance.tasks import evaluate_feed_batch  # the tasks module imports this one
+
+    evaluate_feed_batch.delay_on_commit(batch.id)
 
 
 def feed_batch_requeue(*, batch_id: int) -> bool:
@@ -183,8 +191,9 @@ def feed_batch_requeue(*, batch_id: int) -> bool:
 
 def _batch_reset(batch: FeedBatch) -> None:
     with transaction.atomic():
+        # Touches are kept across runs: a run that stopped half-way changed facts whose
+        # periods the next run (finding them unchanged) would otherwise never re-score.
         batch.row_errors.all().delete()
-        batch.touches.all().delete()
         batch.status = FeedBatch.Status.PROCESSING
         batch.error = ""
         batch.started_at = timezone.now()

@@ -64,8 +64,8 @@ NPS_SHARE = 0.15
 CES_SHARE = 0.10
 QA_SHARE = 0.03
 # About 15% of contacts are a repeat contact on an open case.
-REPEAT_SHARE = 0.15
-FOLLOW_UP_SHARE = 0.18
+REPEAT_SHARE = 0.10
+FOLLOW_UP_SHARE = 0.08
 OPEN_CASES_KEPT = 2000
 
 

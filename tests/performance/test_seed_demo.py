@@ -206,3 +206,16 @@ def test_if_empty_leaves_an_existing_organisation_alone():
 def test_seed_demo_refuses_fewer_agents_than_teams():
     with pytest.raises(CommandError, match="at least 3"):
         call_command("seed_demo", "--agents", "2", "--days", "2", stdout=io.StringIO())
+
+
+def test_the_demo_has_industry_standards_and_is_evaluated(seeded):
+    from performance.models import Evaluation, ServiceStandard
+
+    standards = {s.name: s for s in ServiceStandard.objects.all()}
+    assert {s.metric for s in standards.values()} == {"csat", "fcr", "sla", "frt", "aht", "qa", "nps"}
+    assert standards["Chat service level (60 s)"].threshold_seconds == 60
+    assert standards["Phone handle time (6 min)"].quality_gate == standards["CSAT"]
+    assert all(s.versions.count() == 1 for s in standards.values())
+    outcomes = set(Evaluation.objects.values_list("outcome", flat=True))
+    assert {"met", "missed"} <= outcomes
+    assert "Demo ready" in seeded and "7 standards" in seeded

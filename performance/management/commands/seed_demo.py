@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 f"Demo ready in {result.seconds:.1f}s: {result.teams} teams, {result.agents} "
                 f"agents, interactions {result.start} to {result.end}; {len(result.batches)} "
                 f"batches ingested ({rows:,} rows), {len(result.skipped_files)} files already "
-                "ingested."
+                f"ingested; {result.standards} standards, {result.evaluations:,} evaluations."
             )
         )
         for slug, token in result.new_tokens.items():
