@@ -23,6 +23,7 @@ def evaluate_feed_batch(batch_id: int) -> int:
 
 @shared_task(name="performance.evaluate_recent_periods", acks_late=True)
 def evaluate_recent_periods() -> int:
-    """Nightly: score the periods containing yesterday, which closes days, weeks and months."""
-    yesterday = timezone.localdate() - timedelta(days=1)
-    return evaluate_periods(since=yesterday, until=yesterday).total
+    """Nightly: score the periods containing the last two days, which closes days, weeks and
+    months in every team's zone (at 02:15 UTC yesterday has not ended west of UTC)."""
+    today = timezone.localdate()
+    return evaluate_periods(since=today - timedelta(days=2), until=today - timedelta(days=1)).total
