@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from performance.models import Agent, FeedBatch, FeedSource, Interaction, Team
+from performance.models import (
+    Agent,
+    Evaluation,
+    FeedBatch,
+    FeedSource,
+    Interaction,
+    ServiceStandard,
+    StandardVersion,
+    Team,
+)
 from performance.roles import is_admin, is_team_lead
 
 
@@ -125,3 +134,42 @@ def home_overview_for(user: AbstractBaseUser) -> HomeOverview:
         sources=sources,
         batches=batches,
     )
+
+
+def standards_visible_to(user: AbstractBaseUser) -> QuerySet[ServiceStandard]:
+    """Every logged-in person reads the standards: what good looks like is no secret.
+    Only admins change them (checked by the caller)."""
+    if not user.is_authenticated:
+        return ServiceStandard.objects.none()
+    return ServiceStandard.objects.prefetch_related(
+        "teams", Prefetch("versions", queryset=StandardVersion.objects.order_by("number"))
+    )
+
+
+def standard_for_user_or_404(
+    user: AbstractBaseUser, standard_id: int, *, for_update: bool = False
+) -> ServiceStandard:
+    """A standard by id; `for_update` locks the row (inside a transaction) for an edit."""
+    standards = standards_visible_to(user)
+    if for_update:
+        standards = standards.prefetch_related(None).select_for_update()
+    try:
+        return standards.get(pk=standard_id)
+    except ServiceStandard.DoesNotExist:
+        raise Http404("No such standard") from None
+
+
+def evaluations_visible_to(user: AbstractBaseUser) -> QuerySet[Evaluation]:
+    """The evaluations of the agents a user may see (see agents_visible_to)."""
+    evaluations = Evaluation.objects.select_related("agent__user", "standard", "version")
+    if is_admin(user):
+        return evaluations
+    return evaluations.filter(agent__in=agents_visible_to(user).values("pk"))
+
+
+def evaluation_for_user_or_404(user: AbstractBaseUser, evaluation_id: int) -> Evaluation:
+    """An evaluation of an agent the user may see (the same rule as the agent's scorecard)."""
+    try:
+        return evaluations_visible_to(user).select_related("agent__team").get(pk=evaluation_id)
+    except Evaluation.DoesNotExist:
+        raise Http404("No such evaluation") from None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from performance import api
+from performance import api, api_standards
 
 urlpatterns = [
     path(
@@ -13,5 +13,17 @@ urlpatterns = [
         "batches/<int:batch_id>/errors",
         api.FeedBatchErrorsApi.as_view(),
         name="api-batch-errors",
+    ),
+    path("standards/", api_standards.StandardListCreateApi.as_view(), name="api-standards"),
+    path(
+        "standards/<int:standard_id>/",
+        api_standards.StandardDetailApi.as_view(),
+        name="api-standard-detail",
+    ),
+    path("evaluations/", api_standards.EvaluationListApi.as_view(), name="api-evaluations"),
+    path(
+        "agents/<int:agent_id>/scorecard",
+        api_standards.AgentScorecardApi.as_view(),
+        name="api-agent-scorecard",
     ),
 ]
