@@ -152,3 +152,6 @@ class InteractionAdmin(ReadOnlyAdmin):
     search_fields = ["=external_id", "=case_id", "agent__user__username", "agent__user__email"]
     show_full_result_count = False
     ordering = ["-id"]  # the primary key index; the facts table has no index on started_at
+
+
+from performance import admin_standards  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -27,3 +27,12 @@ def evaluate_recent_periods() -> int:
     months in every team's zone (at 02:15 UTC yesterday has not ended west of UTC)."""
     today = timezone.localdate()
     return evaluate_periods(since=today - timedelta(days=2), until=today - timedelta(days=1)).total
+
+
+@shared_task(name="performance.evaluate_standard", acks_late=True)
+def evaluate_standard(standard_id: int, since: str) -> int:
+    """Score a new or changed standard from `since` to yesterday."""
+    first, last = date.fromisoformat(since), timezone.localdate() - timedelta(days=1)
+    if first > last:
+        return 0
+    return evaluate_periods(since=first, until=last, standard_ids=[standard_id]).total

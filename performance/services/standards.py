@@ -21,12 +21,14 @@ def standard_save(
     standard: ServiceStandard,
     changed_by: AbstractBaseUser | None = None,
     effective_from: date | None = None,
+    rescore: bool = True,
 ) -> StandardVersion:
     """Save a standard; if its rule differs from the latest version, add a version.
 
     The first version takes effect from `active_from`; later ones from `effective_from`
     (default: today), so periods already under way keep the rule they started with.
-    Returns the standard's current version.
+    A new version re-scores, after commit, the periods from its first day to yesterday
+    (earlier periods keep the version they were judged with). Returns the current version.
     """
     standard.save()
     latest = standard.versions.order_by("-number").first()
@@ -46,4 +48,8 @@ def standard_save(
     )
     ServiceStandard.objects.filter(pk=standard.pk).update(version=number)
     standard.version = number
+    if rescore:
+        from performance.tasks import evaluate_standard  # the tasks module imports services
+
+        evaluate_standard.delay_on_commit(standard.pk, starts.isoformat())
     return version
