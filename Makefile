@@ -22,6 +22,7 @@ static/vendor/.installed: package.json
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.js
 	@touch $@
 
 assets: static/vendor/.installed

@@ -37,7 +37,8 @@ def agents_visible_to(user: AbstractBaseUser) -> QuerySet[Agent]:
     if is_admin(user):
         return agents
     if is_team_lead(user):
-        return agents.filter(team__leads=user) | agents.filter(user=user)
+        # A subquery, not a join on leads: a team with several leads must not repeat agents.
+        return agents.filter(Q(team__in=Team.objects.filter(leads=user)) | Q(user=user))
     return agents.filter(user=user)
 
 

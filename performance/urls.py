@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from performance import views
+from performance import views, views_scorecards
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +20,16 @@ urlpatterns = [
         views.batch_reprocess,
         name="feed-batch-reprocess",
     ),
+    path("me/", views_scorecards.my_scorecard, name="my-scorecard"),
+    path(
+        "agents/<int:agent_id>/scorecard/",
+        views_scorecards.agent_scorecard,
+        name="agent-scorecard",
+    ),
+    path(
+        "evaluations/<int:evaluation_id>/interactions/",
+        views_scorecards.evaluation_interactions,
+        name="evaluation-interactions",
+    ),
+    path("teams/heatmap/", views_scorecards.team_heatmap, name="team-heatmap"),
 ]

@@ -147,3 +147,24 @@ def make_standard(**fields) -> object:
     if teams:
         standard.teams.set(teams)
     return standard
+
+
+def make_interactions(agent, *, source, on, count: int = 1, channel: str = "phone", **fields):
+    """`count` interactions of `agent` on day `on` (from 12:00 UTC, a minute apart). A list
+    value gives one value per interaction: make_interactions(..., count=3, csat=[5, 4, 2])."""
+    from datetime import UTC, datetime, time, timedelta
+
+    noon = datetime.combine(on, time(12), tzinfo=UTC)
+    return [
+        InteractionFactory(
+            agent=agent,
+            source=source,
+            channel=channel,
+            started_at=noon + timedelta(minutes=index),
+            **{
+                name: value[index] if isinstance(value, list) else value
+                for name, value in fields.items()
+            },
+        )
+        for index in range(count)
+    ]
