@@ -57,10 +57,14 @@ def test_batches_visible_to(source, alice, bob, carol, dave):
 
 
 @pytest.mark.django_db
-def test_a_lead_who_is_also_an_agent_in_a_team_with_two_leads_sees_each_agent_once(alice, lisbon, bob):
+def test_a_lead_who_is_also_an_agent_in_a_team_with_two_leads_sees_each_agent_once(
+    alice, lisbon, bob
+):
     from tests.factories import AgentFactory, make_lead
 
     make_lead(lisbon, username="second-lead")
     bob_as_agent = AgentFactory(user=bob, team=lisbon)
-    assert sorted(agents_visible_to(bob).values_list("id", flat=True)) == sorted([alice.id, bob_as_agent.id])
+    assert sorted(agents_visible_to(bob).values_list("id", flat=True)) == sorted(
+        [alice.id, bob_as_agent.id]
+    )
     assert agent_for_user_or_404(bob, bob_as_agent.id) == bob_as_agent

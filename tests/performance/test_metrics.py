@@ -68,7 +68,12 @@ class TestFormulas:
 
     @pytest.mark.parametrize(
         ("scores", "expected"),
-        [((10, 9, 8, 6, 0), 0), ((10, 10, 7), pytest.approx(66.666667)), ((0, 6), -100), ((9,), 100)],
+        [
+            ((10, 9, 8, 6, 0), 0),
+            ((10, 10, 7), pytest.approx(66.666667)),
+            ((0, 6), -100),
+            ((9,), 100),
+        ],
     )
     def test_nps_is_promoters_minus_detractors(self, agent, source, scores, expected):
         for score in scores:
@@ -87,12 +92,27 @@ class TestFormulas:
         assert (evaluate(qa, agent).value, evaluate(qa, agent).sample_size) == (87.75, 2)
 
     def test_contacts_per_case_is_interactions_over_distinct_resolved_cases(self, agent, source):
-        for case, resolved in [("A", False), ("A", False), ("A", True), ("B", True), ("C", False), ("C", False), ("", True)]:
+        for case, resolved in [
+            ("A", False),
+            ("A", False),
+            ("A", True),
+            ("B", True),
+            ("C", False),
+            ("C", False),
+            ("", True),
+        ]:
             contact(agent, source, case_id=case, resolved=resolved)
         e = evaluate(make_standard(metric="contacts_per_case", target=2), agent)
         assert (e.value, e.sample_size, e.outcome) == (3.5, 2, "missed")
 
-    @pytest.mark.parametrize(("metric", "flag"), [("transfer_rate", "transferred"), ("escalation_rate", "escalated"), ("abandonment_rate", "abandoned")])
+    @pytest.mark.parametrize(
+        ("metric", "flag"),
+        [
+            ("transfer_rate", "transferred"),
+            ("escalation_rate", "escalated"),
+            ("abandonment_rate", "abandoned"),
+        ],
+    )
     def test_rates_are_percent_of_interactions(self, agent, source, metric, flag):
         for value in (True, False, None, False):
             contact(agent, source, **{flag: value})
@@ -134,7 +154,13 @@ class TestOutcomes:
 
     @pytest.mark.parametrize(
         ("value", "outcome", "points"),
-        [(95, "exceeded", 20), (90, "exceeded", 20), (85, "met", 10), (80, "met", 10), (79, "missed", 0)],
+        [
+            (95, "exceeded", 20),
+            (90, "exceeded", 20),
+            (85, "met", 10),
+            (80, "met", 10),
+            (79, "missed", 0),
+        ],
     )
     def test_higher_is_better_with_stretch(self, agent, source, value, outcome, points):
         contact(agent, source, qa_score=value)

@@ -212,7 +212,15 @@ def test_the_demo_has_industry_standards_and_is_evaluated(seeded):
     from performance.models import Evaluation, ServiceStandard
 
     standards = {s.name: s for s in ServiceStandard.objects.all()}
-    assert {s.metric for s in standards.values()} == {"csat", "fcr", "sla", "frt", "aht", "qa", "nps"}
+    assert {s.metric for s in standards.values()} == {
+        "csat",
+        "fcr",
+        "sla",
+        "frt",
+        "aht",
+        "qa",
+        "nps",
+    }
     assert standards["Chat service level (60 s)"].threshold_seconds == 60
     assert standards["Phone handle time (6 min)"].quality_gate == standards["CSAT"]
     assert all(s.versions.count() == 1 for s in standards.values())
