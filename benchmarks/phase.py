@@ -1,7 +1,7 @@
-"""One benchmark phase, run in its own process so its peak memory is its own.
+"""One benchmark phase, run in its own process so that its peak memory is its own.
 
 `python benchmarks/phase.py PHASE '{"json": "arguments"}'` sets Django up on DATABASE_URL,
-runs the phase and prints one JSON object (the phase's figures) as its last line.
+runs the phase and prints its figures as one JSON object on the last line of stdout.
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ from performance.services.fact_store import FACT_FIELDS  # noqa: E402
 from performance.services.ingest import ingest_feed_file  # noqa: E402
 
 SOURCE_SLUG = "bench"
+FACTS_TABLE = Interaction._meta.db_table
 COPY_TABLE = "bench_copy_interaction"
+COPY_COLUMNS = ("source_id", "external_id", *FACT_FIELDS, "updated_at")
+# Agents are spread over teams in three time zones, as in a real operation: the batch
+# records each changed fact's (agent, local date).
 TEAM_ZONES = (
     ("Bench Lisbon", "Europe/Lisbon"),
     ("Bench Sao Paulo", "America/Sao_Paulo"),
@@ -52,8 +56,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend (None when it is not on this host)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def checkpoint() -> None:
+    """Start timed phases with the WAL flushed, so a checkpoint owed by one phase never
+    lands in the next one's time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+
+
 def prepare(*, agents: int, agent_prefix: str) -> dict[str, Any]:
-    """Migrate, then make sure the bench source and its agents exist; empty its facts."""
+    """Migrate; make sure the bench source and its agents exist; start with no facts."""
     call_command("migrate", interactive=False, verbosity=0)
     with transaction.atomic():
         source, _ = FeedSource.objects.get_or_create(
@@ -66,57 +97,51 @@ def prepare(*, agents: int, agent_prefix: str) -> dict[str, Any]:
         known = set(
             AgentExternalId.objects.filter(source=source).values_list("external_id", flat=True)
         )
-        wanted = [f"{agent_prefix}{n:05d}" for n in range(agents)]
-        missing = [key for key in wanted if key not in known]
-        if missing:
-            User = get_user_model()
-            users = User.objects.bulk_create(
-                [User(username=f"bench-{key}", password="!") for key in missing]
-            )
-            if connection.vendor != "postgresql":
-                users = list(User.objects.filter(username__in=[u.username for u in users]))
-            created = Agent.objects.bulk_create(
-                [Agent(user=user, team=teams[i % len(teams)]) for i, user in enumerate(users)]
-            )
-            if connection.vendor != "postgresql":
-                created = list(Agent.objects.filter(user__in=users).order_by("user__username"))
-            by_user = {agent.user_id: agent for agent in created}
-            AgentExternalId.objects.bulk_create(
-                [
-                    AgentExternalId(
-                        source=source,
-                        agent=by_user[user.id],
-                        external_id=user.username.removeprefix("bench-"),
-                    )
-                    for user in users
-                ]
-            )
-    # The benchmark database is its own: start every run from an empty facts table.
+        missing = [f"{agent_prefix}{n:05d}" for n in range(agents)]
+        missing = [key for key in missing if key not in known]
+        User = get_user_model()
+        User.objects.bulk_create([User(username=f"bench-{key}", password="!") for key in missing])
+        users = User.objects.filter(username__in=[f"bench-{key}" for key in missing])
+        Agent.objects.bulk_create(
+            [Agent(user=user, team=teams[user.id % len(teams)]) for user in users]
+        )
+        AgentExternalId.objects.bulk_create(
+            [
+                AgentExternalId(
+                    source=source,
+                    agent=agent,
+                    external_id=agent.user.username.removeprefix("bench-"),
+                )
+                for agent in Agent.objects.filter(user__in=users).select_related("user")
+            ]
+        )
+    # The benchmark database is the benchmark's own: every run starts from empty facts.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {Interaction._meta.db_table} CASCADE")
+            cursor.execute(f"TRUNCATE {FACTS_TABLE} CASCADE")
+            cursor.execute(f"VACUUM ANALYZE {FACTS_TABLE}")
         else:
-            cursor.execute(f"DELETE FROM {Interaction._meta.db_table}")
-    return {"source_id": source.id, "agents_created": len(missing)}
-
-
-def checkpoint() -> None:
-    """Start each timed phase with the WAL flushed, so one phase's checkpoint never lands
-    in the next one's time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
+            cursor.execute(f"DELETE FROM {FACTS_TABLE}")
+    return {"agents_created": len(missing)}
 
 
 def ingest(*, path: str) -> dict[str, Any]:
+    """Receive and process the file through the real service, as `manage.py ingest` does."""
     source = FeedSource.objects.get(slug=SOURCE_SLUG)
     checkpoint()
+    backend_before, process_before = backend_cpu_seconds(), process_cpu_seconds()
     started = time.perf_counter()
     batch = ingest_feed_file(path=Path(path), source=source, via=FeedBatch.Via.CLI)
     seconds = time.perf_counter() - started
+    backend_after = backend_cpu_seconds()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
     return {
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "process_cpu": process_cpu_seconds() - process_before,
+        "backend_cpu": None if backend_after is None else backend_after - backend_before,
         "status": batch.status,
         "error": batch.error,
         "rows": batch.rows_read,
@@ -128,47 +153,33 @@ def ingest(*, path: str) -> dict[str, Any]:
 
 
 def facts_state() -> dict[str, Any]:
+    """What a write would change: how many facts, when the latest one was written and, on
+    PostgreSQL, how many row versions were ever inserted, updated or deleted in the table
+    (a rewrite of the same values counts too)."""
     source = FeedSource.objects.get(slug=SOURCE_SLUG)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*), max(updated_at) FROM {Interaction._meta.db_table} "
-            "WHERE source_id = %s",
+            f"SELECT count(*), max(updated_at) FROM {FACTS_TABLE} WHERE source_id = %s",
             [source.id],
         )
         count, latest = cursor.fetchone()
-    return {"facts": count, "max_updated_at": latest.isoformat() if latest else None}
-
-
-COPY_COLUMNS = ("source_id", "external_id", *FACT_FIELDS, "updated_at")
-
-
-def copy_anchor(*, path: str) -> dict[str, Any]:
-    """Plain COPY of a COPY-ready file into a copy of the facts table with its indexes."""
-    table = Interaction._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {COPY_TABLE}")
-        cursor.execute(f"CREATE TABLE {COPY_TABLE} (LIKE {table} INCLUDING ALL)")
-    checkpoint()
-    columns = ", ".join(COPY_COLUMNS)
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor, open(path, "rb") as data:
-        copy_sql = (
-            f"COPY {COPY_TABLE} ({columns}) FROM STDIN "
-            "(FORMAT csv, HEADER true, FORCE_NOT_NULL (case_id))"
-        )
-        with cursor.cursor.copy(copy_sql) as copy:
-            while block := data.read(1 << 20):
-                copy.write(block)
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}")
-        (rows,) = cursor.fetchone()
-        cursor.execute(f"DROP TABLE {COPY_TABLE}")
-    return {"seconds": seconds, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+        written = None
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+                "WHERE relid = %s::regclass",
+                [FACTS_TABLE],
+            )
+            (written,) = cursor.fetchone()
+    return {
+        "facts": count,
+        "max_updated_at": latest.isoformat() if latest else None,
+        "row_versions_written": written,
+    }
 
 
 def copy_prepare(*, path: str, out: str) -> dict[str, Any]:
-    """Turn the feed into the facts table's own columns (agent key -> agent id), untimed."""
+    """Write the feed's rows in the facts table's own columns (agent key -> agent id)."""
     source = FeedSource.objects.get(slug=SOURCE_SLUG)
     agent_ids = {
         key.lower(): agent_id
@@ -178,11 +189,10 @@ def copy_prepare(*, path: str, out: str) -> dict[str, Any]:
     }
     now = timezone.now().isoformat()
     rows = 0
-    with open(path, newline="", encoding="utf-8-sig") as feed, open(out, "w", newline="") as ready:
-        reader = csv.DictReader(feed)
+    with open(path, newline="", encoding="utf-8") as feed, open(out, "w", newline="") as ready:
         writer = csv.writer(ready)
         writer.writerow(COPY_COLUMNS)
-        for raw in reader:
+        for raw in csv.DictReader(feed):
             raw["agent_id"] = agent_ids[raw["agent"].strip().lower()]
             raw["source_id"] = source.id
             raw["updated_at"] = now
@@ -191,19 +201,54 @@ def copy_prepare(*, path: str, out: str) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def copy_anchor(*, path: str) -> dict[str, Any]:
+    """Plain COPY of the same rows into a copy of the facts table, indexes included."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {COPY_TABLE}")
+        cursor.execute(f"CREATE TABLE {COPY_TABLE} (LIKE {FACTS_TABLE} INCLUDING ALL)")
+    checkpoint()
+    sql = (
+        f"COPY {COPY_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN "
+        "(FORMAT csv, HEADER true, FORCE_NOT_NULL (case_id))"
+    )
+    backend_before, process_before = backend_cpu_seconds(), process_cpu_seconds()
+    started = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        open(path, "rb") as data,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        while block := data.read(1 << 20):
+            copy.write(block)
+    seconds = time.perf_counter() - started
+    backend_after = backend_cpu_seconds()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}")
+        (rows,) = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {COPY_TABLE}")
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "peak_rss_mb": peak_rss_mb(),
+        "process_cpu": process_cpu_seconds() - process_before,
+        "backend_cpu": None if backend_after is None else backend_after - backend_before,
+    }
+
+
 PHASES = {
-    "copy_prepare": copy_prepare,
     "prepare": prepare,
     "ingest": ingest,
     "facts_state": facts_state,
+    "copy_prepare": copy_prepare,
     "copy_anchor": copy_anchor,
 }
 
 
 def main() -> None:
-    phase, arguments = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
-    result = PHASES[phase](**arguments)
-    print(json.dumps(result))
+    phase = PHASES[sys.argv[1]]
+    arguments = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+    print(json.dumps(phase(**arguments)))
 
 
 if __name__ == "__main__":

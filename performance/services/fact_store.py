@@ -8,11 +8,13 @@ table, and stages changed facts with COPY to merge them with one INSERT ... ON C
 per chunk. SQLite uses batched upserts.
 
 Every write of a fact goes through `write`, which also stores the digest of the feed row
-that set it (see `Interaction.row_digest`); nothing else may change a fact's values.
+that set it (see `Interaction.row_digest`). Anything else that writes facts must leave
+row_digest NULL (a fact without a digest is always validated and merged in full).
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -69,10 +71,11 @@ COPY_TYPES = (
     "timestamptz",
 )
 UPDATED_COLUMNS = WRITE_COLUMNS[2:]
-CASE_ID = FACT_FIELDS.index("case_id")
+CASE_ID = WRITE_COLUMNS.index("case_id")
 TABLE = Interaction._meta.db_table
 TOUCH_TABLE = FeedBatchTouch._meta.db_table
 SQLITE_SLICE = 5000
+KEY_SEPARATOR = "\x1f"
 
 Fact = dict[str, Any]
 # What the store knows of a fact without reading it whole: the digest of the row that
@@ -95,11 +98,12 @@ def _db_rows(
     now: datetime,
 ) -> Iterator[list[Any]]:
     """Rows in WRITE_COLUMNS order; a missing case_id is stored as '' (the column is NOT NULL)."""
+    values_of = operator.itemgetter(*FACT_FIELDS)
     for external_id, fact in facts.items():
-        values = [fact[name] for name in FACT_FIELDS]
-        if values[CASE_ID] is None:
-            values[CASE_ID] = ""
-        yield [source_id, external_id, *values, digests.get(external_id), batch_id, now]
+        row = [source_id, external_id, *values_of(fact), digests.get(external_id), batch_id, now]
+        if row[CASE_ID] is None:
+            row[CASE_ID] = ""
+        yield row
 
 
 class FactStore:
@@ -109,8 +113,10 @@ class FactStore:
     def probe(self, source_id: int, external_ids: Collection[str]) -> dict[str, Stored]:
         """Which of these keys have a fact, with its row digest and agent."""
         return {
-            row[0]: (None if row[1] is None else bytes(row[1]), row[2])
-            for row in self._select(source_id, external_ids, ("row_digest", "agent_id"))
+            key: (digest, agent_id)
+            for key, digest, agent_id in self._select(
+                source_id, external_ids, ("row_digest", "agent_id")
+            )
         }
 
     def fetch(self, source_id: int, external_ids: Collection[str]) -> dict[str, Fact]:
@@ -209,17 +215,25 @@ class PostgresFactStore(FactStore):
         # they still describe an empty table, and a plain `external_id = ANY(...)` then
         # gets a plan that filters every fact of the source for each chunk. JIT would
         # cost more than the lookups (the planner counts thousands of them).
+        keys = list(external_ids)
+        joined = KEY_SEPARATOR.join(keys)
+        if joined.count(KEY_SEPARATOR) == len(keys) - 1:
+            # One string is much cheaper to send than an array, which psycopg dumps
+            # element by element in Python.
+            keys_sql, parameters = "string_to_array(%s, %s)", [joined, KEY_SEPARATOR]
+        else:
+            keys_sql, parameters = "%b::text[]", [keys]
         selected = ", ".join(f"f.{column}" for column in columns)
         with self._cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(
-                f"SELECT k.external_id, {selected} FROM unnest(%b::text[]) AS k(external_id) "
+                f"SELECT k.external_id, {selected} FROM unnest({keys_sql}) AS k(external_id) "
                 f"CROSS JOIN LATERAL (SELECT * FROM {TABLE} WHERE source_id = %s "
                 "AND external_id = k.external_id LIMIT 1) AS f",
-                [list(external_ids), source_id],
+                [*parameters, source_id],
                 binary=True,
             )
-            yield from cursor
+            yield from cursor.fetchall()
 
     def write(
         self,

@@ -18,9 +18,8 @@ import operator
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 REQUIRED_FOR_NEW = ("agent", "channel", "started_at")
 TEXT_LENGTH = 128
@@ -149,10 +148,7 @@ class FieldParsers:
             ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.time_zone)
-        return moment.astimezone(UTC_ZONE)
-
-
-UTC_ZONE = ZoneInfo("UTC")
+        return moment.astimezone(UTC)
 
 
 def _fmt(number: float) -> str:
@@ -326,7 +322,7 @@ class CellValidator:
                 moment = datetime.fromisoformat(cell)
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=self.time_zone)
-                values[name] = moment.astimezone(UTC_ZONE)
+                values[name] = moment.astimezone(UTC)
         ended = values.get("ended_at")
         if ended is not None and ended < values.get("started_at", ended):
             raise ValueError
@@ -362,7 +358,7 @@ def derive_handle_seconds(values: dict[str, Any]) -> None:
 class CountingReader(io.RawIOBase):
     """Counts bytes read from a binary file so progress can be reported while parsing."""
 
-    def __init__(self, raw: IO[bytes]):
+    def __init__(self, raw: io.BufferedIOBase):
         self.raw = raw
         self.bytes_read = 0
 
@@ -370,9 +366,7 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        chunk = self.raw.read(len(buffer))
-        size = len(chunk)
-        buffer[:size] = chunk
+        size = self.raw.readinto(buffer)
         self.bytes_read += size
         return size
 

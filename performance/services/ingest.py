@@ -50,6 +50,7 @@ from performance.services.feed_parsing import (
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 20_000
+READ_BUFFER_BYTES = 1 << 20
 FUTURE_TOLERANCE = timedelta(days=1)
 EMPTY_FACT: Fact = dict.fromkeys(FACT_FIELDS)
 COLUMN_FOR_FIELD = {"agent": "agent_id"}
@@ -220,7 +221,9 @@ def _batch_apply_file(batch: FeedBatch) -> None:
     channels = set(Channel.objects.values_list("code", flat=True))
     with open(batch_file_path(batch), "rb") as raw:
         counter = CountingReader(raw)
-        text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", newline="")
+        # Big reads: each one goes through CountingReader, in Python.
+        buffered = io.BufferedReader(counter, buffer_size=READ_BUFFER_BYTES)
+        text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
         mapping = source.column_mapping or {}
         reader = open_feed(text, format=batch.format, mapping=mapping)
         parsers = FieldParsers(
@@ -376,10 +379,12 @@ class ChunkApplier:
                 source_id, {row.external_id for row, _ in parsed if row.external_id in stored}
             )
             state: dict[str, Fact] = dict(existing)
-            # Rows that changed the running state, per key, as [created, updated] counts. A
-            # key whose final fact equals what was stored before the chunk changed nothing:
-            # its rows count as unchanged.
-            changing_rows: dict[str, list[int]] = {}
+            # Keys created by a row of this chunk (in file order: facts are stored in the
+            # order they come), and per key the rows that then changed its running state. A
+            # stored key whose final fact equals what was stored before the chunk changed
+            # nothing: its rows count as unchanged.
+            created_keys: dict[str, None] = {}
+            updating_rows: dict[str, int] = {}
             # The digest of the last row applied to each key: its fact is a fixed point of it.
             digests: dict[str, bytes | None] = {}
             for row, index in parsed:
@@ -392,6 +397,7 @@ class ChunkApplier:
                         self._reject_incomplete(outcome, row, raw_text)
                         continue
                     merged = {**EMPTY_FACT, **values}
+                    created_keys[key] = None
                 else:
                     merged = {**current, **values}
                 if merged["handle_seconds"] is None:
@@ -401,24 +407,20 @@ class ChunkApplier:
                     outcome.unchanged += 1
                     continue
                 state[key] = merged
-                counts = changing_rows.get(key)
-                if counts is None:
-                    counts = changing_rows[key] = [0, 0]
-                counts[current is not None] += 1
+                if current is not None:
+                    updating_rows[key] = updating_rows.get(key, 0) + 1
 
-            created: dict[str, Fact] = {}
+            created = {key: state[key] for key in created_keys}
+            outcome.created += len(created)
             updated: dict[str, Fact] = {}
-            for key, (created_rows, updated_rows) in changing_rows.items():
-                before = existing.get(key)
-                if before is None:
-                    created[key] = state[key]
-                elif state[key] == before:
-                    outcome.unchanged += created_rows + updated_rows
-                    continue
+            for key, rows in updating_rows.items():
+                if key in created_keys:
+                    outcome.updated += rows
+                elif state[key] == existing[key]:
+                    outcome.unchanged += rows
                 else:
                     updated[key] = state[key]
-                outcome.created += created_rows
-                outcome.updated += updated_rows
+                    outcome.updated += rows
             self.store.write(
                 source_id,
                 created=created,
