@@ -41,6 +41,7 @@ test: install assets
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/evaluation.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,6 +3,9 @@
 Every metric is a ratio of two database aggregates, `numerator / denominator * scale`, so one
 grouped query computes it for every agent and period at once, and the sample size (the rows
 that carry the metric's input) comes from the same query. Formulas follow DESIGN.md.
+
+Aggregates are built for a scope (a channel, or every row), so standards on different
+channels share one grouped query: each aggregate filters its own rows.
 """
 
 from __future__ import annotations
@@ -56,9 +59,14 @@ class Metric:
     direction: Direction
     input: str
     sample_label: str
-    # Built per standard because some metrics (sla) depend on the standard's threshold.
-    aggregates: Callable[[int | None], Ratio]
+    # Built per standard because some metrics (sla) depend on the standard's threshold;
+    # called with the threshold and the rows in scope (Q() for all).
+    aggregates: Callable[[int | None, Q], Ratio]
     needs_threshold: bool = False
+
+    def ratio(self, threshold: int | None, *, channel: str = "") -> Ratio:
+        """The aggregates over one channel's interactions ("" for all channels)."""
+        return self.aggregates(threshold, Q(channel=channel) if channel else Q())
 
     def beats(self, value: float, target: float) -> bool:
         """Whether `value` meets `target` in this metric's direction (ties meet)."""
@@ -74,13 +82,12 @@ class Metric:
 
 
 def _count_where(condition: Q) -> Aggregate:
-    return Count("id", filter=condition)
+    return Count("id", filter=condition) if condition else Count("id")
 
 
-def _mean(field: str, *, only: Q | None = None) -> Callable[[int | None], Ratio]:
-    carried = Q(**{f"{field}__isnull": False}) & (only or Q())
-
-    def build(threshold: int | None) -> Ratio:
+def _mean(field: str, *, only: Q | None = None) -> Callable[[int | None, Q], Ratio]:
+    def build(threshold: int | None, scope: Q) -> Ratio:
+        carried = Q(**{f"{field}__isnull": False}) & (only or Q()) & scope
         return Ratio(
             numerator=Sum(Cast(field, FloatField()), filter=carried),
             denominator=_count_where(carried),
@@ -90,10 +97,9 @@ def _mean(field: str, *, only: Q | None = None) -> Callable[[int | None], Ratio]
     return build
 
 
-def _percent_of(field: str, success: Q) -> Callable[[int | None], Ratio]:
-    carried = Q(**{f"{field}__isnull": False})
-
-    def build(threshold: int | None) -> Ratio:
+def _percent_of(field: str, success: Q) -> Callable[[int | None, Q], Ratio]:
+    def build(threshold: int | None, scope: Q) -> Ratio:
+        carried = Q(**{f"{field}__isnull": False}) & scope
         return Ratio(
             numerator=_count_where(carried & success),
             denominator=_count_where(carried),
@@ -104,20 +110,20 @@ def _percent_of(field: str, success: Q) -> Callable[[int | None], Ratio]:
     return build
 
 
-def _rate(flag: str) -> Callable[[int | None], Ratio]:
-    def build(threshold: int | None) -> Ratio:
+def _rate(flag: str) -> Callable[[int | None, Q], Ratio]:
+    def build(threshold: int | None, scope: Q) -> Ratio:
         return Ratio(
-            numerator=_count_where(Q(**{flag: True})),
-            denominator=Count("id"),
-            sample=Count("id"),
+            numerator=_count_where(Q(**{flag: True}) & scope),
+            denominator=_count_where(scope),
+            sample=_count_where(scope),
             scale=100.0,
         )
 
     return build
 
 
-def _sla(threshold: int | None) -> Ratio:
-    carried = Q(first_response_seconds__isnull=False)
+def _sla(threshold: int | None, scope: Q) -> Ratio:
+    carried = Q(first_response_seconds__isnull=False) & scope
     return Ratio(
         numerator=_count_where(carried & Q(first_response_seconds__lte=threshold or 0)),
         denominator=_count_where(carried),
@@ -126,8 +132,8 @@ def _sla(threshold: int | None) -> Ratio:
     )
 
 
-def _nps(threshold: int | None) -> Ratio:
-    carried = Q(nps__isnull=False)
+def _nps(threshold: int | None, scope: Q) -> Ratio:
+    carried = Q(nps__isnull=False) & scope
     promoters = Sum(_case_one(Q(nps__gte=9)) - _case_one(Q(nps__lte=6)), filter=carried)
     return Ratio(
         numerator=promoters,
@@ -141,13 +147,15 @@ def _case_one(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _contacts_per_case(threshold: int | None) -> Ratio:
-    resolved_cases = Count("case_id", filter=Q(resolved=True) & ~Q(case_id=""), distinct=True)
-    return Ratio(numerator=Count("id"), denominator=resolved_cases, sample=resolved_cases)
+def _contacts_per_case(threshold: int | None, scope: Q) -> Ratio:
+    resolved_cases = Count(
+        "case_id", filter=Q(resolved=True) & ~Q(case_id="") & scope, distinct=True
+    )
+    return Ratio(numerator=_count_where(scope), denominator=resolved_cases, sample=resolved_cases)
 
 
-def _volume(threshold: int | None) -> Ratio:
-    return Ratio(numerator=Count("id"), denominator=None, sample=Count("id"))
+def _volume(threshold: int | None, scope: Q) -> Ratio:
+    return Ratio(numerator=_count_where(scope), denominator=None, sample=_count_where(scope))
 
 
 METRICS: dict[str, Metric] = {

@@ -473,14 +473,30 @@ class Evaluation(models.Model):
         MISSED = "missed", "Missed"
         INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
 
+    # No database FK constraints, as on Interaction: PostgreSQL checks them row by row at
+    # commit, which cost more than writing the rows when a month is scored (1.5M rows).
+    # Only the engine writes evaluations, with ids it has just read; Django's on_delete
+    # (CASCADE, PROTECT) still applies to deletes made through the ORM.
     agent = models.ForeignKey(
-        Agent, on_delete=models.CASCADE, related_name="evaluations", db_index=False
+        Agent,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
     )
     standard = models.ForeignKey(
-        ServiceStandard, on_delete=models.CASCADE, related_name="evaluations", db_index=False
+        ServiceStandard,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
     )
     version = models.ForeignKey(
-        StandardVersion, on_delete=models.PROTECT, related_name="evaluations", db_index=False
+        StandardVersion,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
     )
     period_start = models.DateField()
     period_end = models.DateField(help_text="Exclusive.")
