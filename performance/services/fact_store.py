@@ -24,25 +24,11 @@ import psycopg
 from django.db import connection
 
 from performance.models import FeedBatchTouch, Interaction
+from performance.services.feed_parsing import CANONICAL_FIELDS
 
-FACT_FIELDS = (
-    "agent_id",
-    "channel",
-    "started_at",
-    "ended_at",
-    "handle_seconds",
-    "first_response_seconds",
-    "wait_seconds",
-    "case_id",
-    "resolved",
-    "first_contact_resolution",
-    "transferred",
-    "escalated",
-    "abandoned",
-    "csat",
-    "nps",
-    "ces",
-    "qa_score",
+# The canonical fields a fact stores, in feed order, with the agent resolved to its id.
+FACT_FIELDS = tuple(
+    "agent_id" if name == "agent" else name for name in CANONICAL_FIELDS if name != "external_id"
 )
 WRITE_COLUMNS = ("source_id", "external_id", *FACT_FIELDS, "row_digest", "batch_id", "updated_at")
 # PostgreSQL types of WRITE_COLUMNS, for binary COPY (a test checks them against the table).
