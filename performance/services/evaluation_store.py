@@ -2,9 +2,10 @@
 
 The engine streams judged rows; a store writes the ones that differ from what is stored and
 reports the ids it created and updated. On PostgreSQL the rows go by binary COPY into a
-session-temporary stage and are merged with one INSERT ... ON CONFLICT that leaves unchanged
-rows alone inside the database: only the ids of changed rows come back. Elsewhere the stored
-rows of the range are read and compared in Python, then created and updated in batches.
+session-temporary stage; the database drops the unchanged ones from it and merges the rest
+with one INSERT ... ON CONFLICT, so nothing comes back but the ids of changed rows.
+Elsewhere the stored rows of the range are read and compared in Python, then created and
+updated in batches.
 """
 
 from __future__ import annotations
@@ -155,8 +156,8 @@ class PostgresEvaluationStore(EvaluationStore):
                     staged += len(chunk)
             if not staged:
                 return written
-            # The merge's plan depends on how many rows there are to compare, and its hash
-            # join on the memory it may use.
+            # The plans below depend on how many rows there are to compare, and their hash
+            # joins on the memory they may use.
             cursor.execute(f"ANALYZE {self.STAGE}")
             cursor.execute("SELECT set_config('work_mem', %s, true)", [MERGE_WORK_MEM])
             same_key = " AND ".join(f"stored.{c} = staged.{c}" for c in KEY_COLUMNS)
@@ -164,17 +165,21 @@ class PostgresEvaluationStore(EvaluationStore):
                 ", ".join(f"{prefix}.{c}" for c in JUDGEMENT_COLUMNS)
                 for prefix in ("stored", "staged", "EXCLUDED")
             )
+            # Unchanged judgements leave the stage first, in a statement of their own: joined
+            # inside the INSERT, the table would grow under a plan made for its size before
+            # (a first run on an empty table would compare each row with every row written).
+            cursor.execute(
+                f"DELETE FROM {self.STAGE} AS staged USING {TABLE} AS stored "
+                f"WHERE {same_key} AND ({stored}) IS NOT DISTINCT FROM ({staged_values})"
+            )
             assignments = ", ".join(
                 f"{c} = EXCLUDED.{c}" for c in (*JUDGEMENT_COLUMNS, "computed_at")
             )
-            # Unchanged judgements are skipped before the insert (no row lock, no write);
-            # the conflict clause covers rows another run wrote in the meantime. xmax is 0
-            # on a row this statement inserted.
+            # The conflict clause also skips rows another run wrote the same way meanwhile.
+            # xmax is 0 on a row this statement inserted.
             merge = (
                 f"INSERT INTO {TABLE} AS stored ({columns}, computed_at) "
-                f"SELECT {', '.join(f'staged.{c}' for c in COLUMNS)}, %s "
-                f"FROM {self.STAGE} AS staged WHERE NOT EXISTS (SELECT FROM {TABLE} AS stored "
-                f"WHERE {same_key} AND ({stored}) IS NOT DISTINCT FROM ({staged_values})) "
+                f"SELECT {columns}, %s FROM {self.STAGE} "
                 f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {assignments} "
                 f"WHERE ({stored}) IS DISTINCT FROM ({excluded}) "
                 "RETURNING stored.id, stored.xmax = 0"
