@@ -478,7 +478,7 @@ def anchor() -> dict[str, Any]:
     with the memory for hash tables that the engine gives its own grouped query."""
     from django.db import connection, transaction
 
-    from performance.services.evaluation import GROUPING_WORK_MEM
+    from performance.services.evaluation_measure import GROUPING_WORK_MEM
 
     queries = _anchor_queries()
     rows = values = 0

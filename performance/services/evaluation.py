@@ -1,56 +1,41 @@
 """The evaluation engine: every agent against every service standard, per period.
 
 Evaluations are a pure function of facts, standard versions and period (DESIGN invariant 3):
-grouped queries compute every standard's metric for every agent and period at once;
-outcomes are decided here and upserted, and only rows whose judgement changed are written.
-The ids of changed rows go out in `evaluations_changed` after commit, for rewards and
-coaching.
+grouped queries compute every standard's metric for every agent and period at once
+(evaluation_measure); outcomes are decided here and upserted, and only rows whose judgement
+changed are written (evaluation_store). The ids of changed rows go out in
+`evaluations_changed` after commit, for rewards and coaching.
 
 Speed (benchmarks/evaluation.py: a month of 5M facts, 1.5M evaluations): the facts are read
-once, grouped by agent and local day, whatever the standards' channels, periods and time
-zones: each aggregate filters its own channel, each fact's local day comes from its
-agent's team zone, and weeks and months are the sums of their days (only aggregates that
-do not add up, distinct counts, get a query per period kind). Judgements are decided agent
-by agent in plain tuples and streamed to the evaluation store (evaluation_store), which
-writes only changed rows.
+once for every standard; judgements are decided agent by agent in plain tuples and streamed
+to the store, so memory does not grow with the number of rows written.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
-from functools import cache
-from operator import itemgetter
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
+from datetime import date
 
-from django.db import NotSupportedError, connection, transaction
-from django.db.models import Aggregate, CharField, Count, DateField, F, Func, Q, Sum
-from django.db.models.expressions import Expression
+from django.db import transaction
 from django.utils import timezone
 
-from performance.metrics import METRICS, Direction, Ratio
+from performance.metrics import METRICS, Direction
 from performance.models import (
     Agent,
     Evaluation,
     FeedBatchTouch,
-    Interaction,
     ServiceStandard,
     StandardVersion,
 )
 from performance.periods import Period, PeriodKind, period_containing, periods_between
+from performance.services.evaluation_measure import Measurements, measure
 from performance.services.evaluation_store import JudgedRow, evaluation_store
 from performance.signals import evaluations_changed
 
 Outcome = Evaluation.Outcome
-VALUE_DECIMALS = 6
 # Agents judged (and handed to the store) at a time: bounds the memory a run holds.
 AGENT_CHUNK = 500
-# PostgreSQL memory for the grouped queries' hash tables (the default, 4MB, spills a month
-# of 10,000 agents' days to disk in 65 batches).
-GROUPING_WORK_MEM = "64MB"
-FETCH_CHUNK = 5000
 EXCEEDED, MET, MISSED, INSUFFICIENT_DATA = (
     Outcome.EXCEEDED.value,
     Outcome.MET.value,
@@ -217,296 +202,6 @@ def agent_scopes(agent_ids: Collection[int] | None = None) -> list[AgentScope]:
     ]
 
 
-# --- measuring -----------------------------------------------------------------------------
-
-
-class LocalPeriodStart(Func):
-    """The first day of the period of `kind` holding a timestamp in a time zone given per
-    row (the agent's team zone), as a date: Trunc with a zone that varies by row."""
-
-    output_field = DateField()
-
-    def __init__(self, kind: PeriodKind, timestamp: str, zone: Expression) -> None:
-        super().__init__(F(timestamp), zone)
-        self.kind = PeriodKind(kind)
-
-    def _compiled(self, compiler, connection) -> tuple[str, str, list]:
-        timestamp, zone = self.get_source_expressions()
-        timestamp_sql, timestamp_params = compiler.compile(timestamp)
-        zone_sql, zone_params = compiler.compile(zone)
-        return timestamp_sql, zone_sql, [*timestamp_params, *zone_params]
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotSupportedError(f"local periods are not implemented for {connection.vendor}")
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        timestamp, zone, params = self._compiled(compiler, connection)
-        return f"DATE_TRUNC('{self.kind.value}', {timestamp} AT TIME ZONE {zone})::date", params
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Django's own date truncation function, with the zone read from the row.
-        timestamp, zone, params = self._compiled(compiler, connection)
-        return (
-            f"django_date_trunc('{self.kind.value}', {timestamp}, {zone}, %s)",
-            [*params, connection.timezone_name],
-        )
-
-
-class AgentZone(Func):
-    """The time zone of a fact's agent, from a mapping of zone -> agent ids (PostgreSQL):
-    a hashed array lookup per row, much cheaper than joining agents and teams."""
-
-    output_field = CharField()
-
-    def __init__(self, agent_ids_by_zone: dict[str, list[int]]) -> None:
-        super().__init__(F("agent_id"))
-        self.zones = sorted(agent_ids_by_zone.items())
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotSupportedError(f"agent zones are not implemented for {connection.vendor}")
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        (agent,) = self.get_source_expressions()
-        agent_sql, agent_params = compiler.compile(agent)
-        *tested, (last_zone, _) = self.zones
-        # Typed like the column: PostgreSQL hashes `= ANY(array)` only for the column's own
-        # type (a list of small ids would otherwise go as int2[] and be searched linearly).
-        array_type = Interaction._meta.get_field("agent").target_field.db_type(connection)
-        cases = " ".join(f"WHEN {agent_sql} = ANY(%s::{array_type}[]) THEN %s" for _ in tested)
-        params = [value for zone, ids in tested for value in (*agent_params, ids, zone)]
-        if not tested:
-            return "%s", [last_zone]
-        # The last zone takes every other agent: facts of agents outside the run are
-        # measured but never judged.
-        return f"(CASE {cases} ELSE %s END)", [*params, last_zone]
-
-
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    """Where one standard's numbers (for one threshold) sit in a grouped row."""
-
-    numerator: int
-    denominator: int | None
-    sample: int
-    # A column counting the rows of the standard's channel; None: every row counts.
-    presence: int | None
-    scale: float
-
-
-def _read(row: tuple, reader: _Reader) -> tuple[float | None, int]:
-    numerator = row[reader.numerator]
-    if reader.denominator is None:
-        value = float(numerator or 0)
-    else:
-        denominator = row[reader.denominator]
-        if not denominator:
-            return None, row[reader.sample]
-        value = float(numerator or 0) * reader.scale / float(denominator)
-    return round(value, VALUE_DECIMALS), row[reader.sample]
-
-
-@cache
-def _as_date(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-def _adds_up(aggregate: Aggregate) -> bool:
-    """Whether a period's value is the sum of its days' values (a distinct count is not)."""
-    return isinstance(aggregate, Count | Sum) and not aggregate.distinct
-
-
-Rows = dict[tuple[int, date], tuple]  # (agent, period start) -> the row, or the columns kept
-
-
-@dataclass(eq=False)
-class _GroupedQuery:
-    """The aggregate columns of one grouped query, each computed once however many
-    standards read it (rows start with the agent and the period start)."""
-
-    kind: PeriodKind
-    columns: dict[Aggregate, int] = field(default_factory=dict)
-
-    def column(self, aggregate: Aggregate) -> int:
-        return self.columns.setdefault(aggregate, 2 + len(self.columns))
-
-    def reader(self, ratio: Ratio, channel: str) -> _Reader:
-        return _Reader(
-            numerator=self.column(ratio.numerator),
-            denominator=None if ratio.denominator is None else self.column(ratio.denominator),
-            sample=self.column(ratio.sample),
-            presence=self.column(Count("id", filter=Q(channel=channel))) if channel else None,
-            scale=ratio.scale,
-        )
-
-    def rows(
-        self, agents: list[AgentScope], *, since: date, until: date, restrict_agents: bool
-    ) -> Iterator[tuple]:
-        """(agent, period start, *columns) per agent and period with facts."""
-        zones: dict[str, list[int]] = defaultdict(list)
-        for agent in agents:
-            zones[agent.time_zone].append(agent.agent_id)
-        first, last = period_containing(since, self.kind), period_containing(until, self.kind)
-        # From the earliest zone's first midnight to the latest zone's last one: a fact
-        # beyond its own zone's bounds falls in a period outside the range, never judged.
-        facts = Interaction.objects.filter(
-            started_at__gte=min(first.bounds(ZoneInfo(zone))[0] for zone in zones),
-            started_at__lt=max(last.bounds(ZoneInfo(zone))[1] for zone in zones),
-        )
-        if restrict_agents:
-            facts = facts.filter(agent_id__in=[agent.agent_id for agent in agents])
-        zone = (
-            AgentZone(zones) if connection.vendor == "postgresql" else F("agent__team__time_zone")
-        )
-        grouped = (
-            facts.annotate(period_start=LocalPeriodStart(self.kind, "started_at", zone))
-            .values_list("agent_id", "period_start")
-            .annotate(**{f"c{position}": aggregate for aggregate, position in self.columns.items()})
-            .order_by()
-        )
-        # Read with a plain cursor, a chunk at a time: a QuerySet would keep every row (and
-        # apply a converter to each value, when the driver already gives numbers and dates).
-        sql, params = grouped.query.sql_with_params()
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [GROUPING_WORK_MEM])
-                # Streamed in chunks: libpq would otherwise hold the whole result at once.
-                with connection.wrap_database_errors:
-                    yield from cursor.cursor.stream(sql, params, size=FETCH_CHUNK)
-                return
-            cursor.execute(sql, params)
-            while chunk := cursor.fetchmany(FETCH_CHUNK):
-                # SQLite gives the local date as text.
-                yield from ((row[0], _as_date(row[1]), *row[2:]) for row in chunk)
-
-
-class _Narrowed:
-    """The columns some readers read from a grouped query's rows, and the readers moved onto
-    them, so a long run keeps small rows. Rolling up to a period kind sums days' rows into
-    the periods holding them (a missing sum counts 0, as it does in a value)."""
-
-    def __init__(self, readers: Collection[_Reader], roll_up_to: PeriodKind | None) -> None:
-        used = sorted(
-            {
-                position
-                for reader in readers
-                for position in (
-                    reader.numerator,
-                    reader.denominator,
-                    reader.sample,
-                    reader.presence,
-                )
-                if position is not None
-            }
-        )
-        moved_to = {position: index for index, position in enumerate(used)}
-        self.readers = {
-            reader: replace(
-                reader,
-                numerator=moved_to[reader.numerator],
-                denominator=None if reader.denominator is None else moved_to[reader.denominator],
-                sample=moved_to[reader.sample],
-                presence=None if reader.presence is None else moved_to[reader.presence],
-            )
-            for reader in readers
-        }
-        self.pick = itemgetter(*used) if len(used) > 1 else lambda row: (row[used[0]],)
-        self.roll_up_to = roll_up_to
-        self.rows: Rows = {}
-        self.days: dict[tuple[int, date], list[tuple]] = defaultdict(list)
-        self.starts: dict[date, date] = {}
-
-    def add(self, row: tuple) -> None:
-        if self.roll_up_to is None:
-            self.rows[(row[0], row[1])] = self.pick(row)
-            return
-        start = self.starts.get(row[1])
-        if start is None:
-            start = self.starts[row[1]] = period_containing(row[1], self.roll_up_to).start
-        self.days[(row[0], start)].append(self.pick(row))
-
-    def finish(self) -> Rows:
-        if self.days:
-            self.rows = {
-                key: tuple(sum(filter(None, column)) for column in zip(*days, strict=True))
-                for key, days in self.days.items()
-            }
-            self.days.clear()
-        return self.rows
-
-
-@dataclass
-class Measurements:
-    """Per (standard, threshold): the grouped rows of its period kind, keyed by (agent,
-    period start), and where it reads its numbers in them."""
-
-    readers: dict[tuple[int, int | None], tuple[Rows, _Reader]] = field(default_factory=dict)
-
-
-def measure(
-    plans: list[StandardPlan],
-    agents: list[AgentScope],
-    *,
-    since: date,
-    until: date,
-    restrict_agents: bool,
-) -> Measurements:
-    """Every (standard, threshold)'s numbers per agent and period.
-
-    One grouped query by local day computes every aggregate that adds up (counts, sums) for
-    every standard, channel and time zone from one scan of the facts; weeks and months are
-    the sums of their days. Aggregates that do not add up (distinct counts) get a grouped
-    query per period kind of their own.
-    """
-    measurements = Measurements()
-    if not agents or not plans:
-        return measurements
-    daily = _GroupedQuery(PeriodKind.DAY)
-    own: dict[PeriodKind, _GroupedQuery] = {}
-    readers: dict[tuple[int, int | None], tuple[PeriodKind, _GroupedQuery, _Reader]] = {}
-    for plan in plans:
-        for threshold in plan.thresholds():
-            ratio = METRICS[plan.metric].ratio(threshold, channel=plan.channel)
-            parts = [ratio.numerator, ratio.denominator, ratio.sample]
-            if plan.period is PeriodKind.DAY or all(map(_adds_up, filter(None, parts))):
-                query = daily
-            else:
-                query = own.setdefault(plan.period, _GroupedQuery(plan.period))
-            readers[(plan.standard_id, threshold)] = (
-                plan.period,
-                query,
-                query.reader(ratio, plan.channel),
-            )
-
-    # The days of every period in range: a week or a month reaches beyond [since, until].
-    kinds = {plan.period for plan in plans}
-    first_day = min(period_containing(since, kind).start for kind in kinds)
-    last_day = max(period_containing(until, kind).end for kind in kinds) - timedelta(days=1)
-    by_source: dict[tuple[PeriodKind, _GroupedQuery], list[_Reader]] = defaultdict(list)
-    for kind, query, reader in readers.values():
-        by_source[(kind, query)].append(reader)
-    narrowed = {
-        (kind, query): _Narrowed(kind_readers, kind if query.kind is not kind else None)
-        for (kind, query), kind_readers in by_source.items()
-    }
-    for query in [daily, *own.values()]:
-        if not query.columns:
-            continue
-        # One pass over the grouped rows feeds every period kind that reads them.
-        targets = [target for (_, source), target in narrowed.items() if source is query]
-        for row in query.rows(
-            agents,
-            since=first_day if query is daily else since,
-            until=last_day if query is daily else until,
-            restrict_agents=restrict_agents,
-        ):
-            for target in targets:
-                target.add(row)
-    for key, (kind, query, reader) in readers.items():
-        target = narrowed[(kind, query)]
-        measurements.readers[key] = (target.finish(), target.readers[reader])
-    return measurements
-
-
 # --- judging -------------------------------------------------------------------------------
 
 
@@ -563,7 +258,7 @@ def _judged_rows(
                             continue
                         value, sample = None, 0
                     else:
-                        value, sample = _read(row, reader)
+                        value, sample = reader.read(row)
                     if value is None or sample < rule.min_sample:
                         outcome, points = INSUFFICIENT_DATA, 0
                     elif rule.stretch_target is not None and (
