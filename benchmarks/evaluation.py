@@ -279,7 +279,7 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
         Team,
     )
     from performance.services.standards import standard_save
-    from performance.services.synthetic import write_synthetic_feed
+    from performance.feeds.synthetic import write_synthetic_feed
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -478,7 +478,7 @@ def anchor() -> dict[str, Any]:
     with the memory for hash tables that the engine gives its own grouped query."""
     from django.db import connection, transaction
 
-    from performance.services.evaluation_measure import GROUPING_WORK_MEM
+    from performance.services.evaluation.measure import GROUPING_WORK_MEM
 
     queries = _anchor_queries()
     rows = values = 0

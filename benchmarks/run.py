@@ -37,7 +37,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from performance.services.synthetic import write_synthetic_feed  # noqa: E402
+from performance.feeds.synthetic import write_synthetic_feed  # noqa: E402
 
 PHASE = Path(__file__).resolve().parent / "phase.py"
 AGENTS = 2_000

@@ -24,7 +24,7 @@ from django.utils import timezone
 from performance.admin import ReadOnlyAdmin
 from performance.metrics import Direction
 from performance.models import Channel, Evaluation, ServiceStandard, StandardVersion
-from performance.services.rule_preview import (
+from performance.services.evaluation.preview import (
     DEFAULT_PREVIEW_PERIODS,
     MAX_PREVIEW_PERIODS,
     OutcomeCounts,

@@ -17,7 +17,7 @@ from django.db import connection
 
 from performance.models import Evaluation
 from performance.periods import period_containing, periods_between
-from performance.services import evaluation_store
+from performance.services.evaluation import store as evaluation_store
 from performance.services.evaluation import evaluate_periods
 from tests.factories import InteractionFactory, make_standard
 

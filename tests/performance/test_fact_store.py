@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from performance.models import AgentExternalId, Channel, Interaction
-from performance.services import fact_store, ingest
-from performance.services.feed_parsing import CellValidator, FieldParsers, validate_row
+from performance.services.ingest import batches, chunks, fact_store
+from performance.feeds import CellValidator, FieldParsers, validate_row
 from tests.factories import AgentFactory
 from tests.performance.helpers import errors_of, ingest_text
 
@@ -148,7 +148,7 @@ class TestSameFactsOnEveryDatabase:
     def test_chunk_boundaries_change_nothing(
         self, sao_paulo_source, alice, paulo, tmp_path, monkeypatch, chunk_rows
     ):
-        monkeypatch.setattr(ingest, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(chunks, "CHUNK_ROWS", chunk_rows)
         batch = ingest_text(sao_paulo_source, FEED, tmp_path)
         assert facts() == self.expected(alice, paulo)
         assert batch.created_count + batch.updated_count + batch.unchanged_count == 10
@@ -161,7 +161,7 @@ class TestSameFactsOnEveryDatabase:
         with_copy = facts()
         Interaction.objects.all().delete()
         # The batched upserts of the SQLite store are portable SQL: run them here too.
-        monkeypatch.setattr(ingest, "fact_store", fact_store.SQLiteFactStore)
+        monkeypatch.setattr(batches, "fact_store", fact_store.SQLiteFactStore)
         ingest_text(sao_paulo_source, FEED, tmp_path, name="portable.csv")
         assert facts() == with_copy
 

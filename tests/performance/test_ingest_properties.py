@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from performance.models import Interaction
-from performance.services import ingest
+from performance.services.ingest import chunks
 from tests.performance.helpers import ingest_text
 
 COLUMNS = ["external_id", "agent", "channel", "started_at", "csat", "nps", "handle_seconds"]
@@ -117,8 +117,8 @@ def test_accounting_adds_up_and_facts_equal_the_last_valid_values(
     rows, chunk_rows, source, alice, paulo, tmp_path
 ):
     Interaction.objects.all().delete()
-    original = ingest.CHUNK_ROWS
-    ingest.CHUNK_ROWS = chunk_rows
+    original = chunks.CHUNK_ROWS
+    chunks.CHUNK_ROWS = chunk_rows
     try:
         batch = ingest_text(source, to_csv(rows), tmp_path, name=f"f{next(counter)}.csv")
         facts, rejected = expected_facts(rows)
@@ -142,4 +142,4 @@ def test_accounting_adds_up_and_facts_equal_the_last_valid_values(
         if facts_again == facts and chunk_rows >= len(rows):
             assert again.updated_count == 0
     finally:
-        ingest.CHUNK_ROWS = original
+        chunks.CHUNK_ROWS = original

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from performance.models import Evaluation, ServiceStandard, StandardVersion
 from performance.periods import PeriodKind
 from performance.services.evaluation import evaluate_periods
-from performance.services.rule_preview import (
+from performance.services.evaluation.preview import (
     OutcomeCounts,
     last_complete_periods,
     preview_rule,

@@ -19,7 +19,7 @@ from performance.models import (
     Team,
 )
 from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
-from performance.services.demo import DEMO_LOGINS
+from performance.demo import DEMO_LOGINS
 from tests.factories import TeamFactory
 
 DAYS = 6

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from performance.models import FeedBatch, Interaction
-from performance.services.fact_store import FACT_FIELDS
+from performance.services.ingest.fact_store import FACT_FIELDS
 from performance.services.ingest import ingest_feed_file
-from performance.services.synthetic import COLUMNS, write_synthetic_feed
+from performance.feeds.synthetic import COLUMNS, write_synthetic_feed
 from tests.factories import AgentExternalIdFactory, AgentFactory, FeedSourceFactory, TeamFactory
 
 START = date(2026, 3, 2)

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from performance.services.synthetic import DEFAULT_CHANNELS, FORMATS, write_synthetic_feed
+from performance.feeds.synthetic import DEFAULT_CHANNELS, FORMATS, write_synthetic_feed
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
 from performance.models import Agent, Team
-from performance.services.demo import (
+from performance.demo import (
     DEMO_LOGINS,
     DemoSeedResult,
     demo_logins_present,

@@ -23,8 +23,8 @@ from typing import Any
 import psycopg
 from django.db import connection
 
+from performance.feeds import CANONICAL_FIELDS
 from performance.models import FeedBatchTouch, Interaction
-from performance.services.feed_parsing import CANONICAL_FIELDS
 
 # The canonical fields a fact stores, in feed order, with the agent resolved to its id.
 FACT_FIELDS = tuple(

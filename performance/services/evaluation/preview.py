@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from performance.models import Evaluation, ServiceStandard
 from performance.periods import Period, PeriodKind, period_containing
-from performance.services.evaluation import (
+from performance.services.evaluation.engine import (
     AgentScope,
     Judgement,
     Rule,

@@ -27,7 +27,7 @@ from performance.models import Interaction
 from performance.periods import PeriodKind, period_containing
 
 if TYPE_CHECKING:
-    from performance.services.evaluation import AgentScope, StandardPlan
+    from performance.services.evaluation.engine import AgentScope, StandardPlan
 
 VALUE_DECIMALS = 6
 # PostgreSQL memory for the grouped queries' hash tables and sorts (the default, 4MB,

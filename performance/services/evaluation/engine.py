@@ -29,8 +29,8 @@ from performance.models import (
     StandardVersion,
 )
 from performance.periods import Period, PeriodKind, period_containing, periods_between
-from performance.services.evaluation_measure import Measurements, measure
-from performance.services.evaluation_store import JudgedRow, evaluation_store
+from performance.services.evaluation.measure import Measurements, measure
+from performance.services.evaluation.store import JudgedRow, evaluation_store
 from performance.signals import evaluations_changed
 
 Outcome = Evaluation.Outcome

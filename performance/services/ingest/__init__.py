@@ -1,0 +1,22 @@
+"""Ingesting KPI feeds: receive a file as-is, then apply its rows as facts (batches), a
+chunk at a time (chunks), through the fact store."""
+
+from performance.services.ingest.batches import (
+    batch_file_path,
+    batch_report,
+    feed_batch_process,
+    feed_batch_receive,
+    feed_batch_requeue,
+    ingest_feed_file,
+    storage_root,
+)
+
+__all__ = [
+    "batch_file_path",
+    "batch_report",
+    "feed_batch_process",
+    "feed_batch_receive",
+    "feed_batch_requeue",
+    "ingest_feed_file",
+    "storage_root",
+]

@@ -1,0 +1,290 @@
+"""Ingesting KPI feeds: receive a file as-is, then apply its rows as facts.
+
+Every entry point (CLI, API, upload page, demo seed) goes through `feed_batch_receive`
+and `feed_batch_process`. Receiving stores the raw bytes with their checksum
+(DESIGN invariant 1); processing reads the stored file in chunks and upserts facts keyed
+by (source, external_id), so re-sending a file changes nothing (invariant 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from performance.feeds import (
+    CountingReader,
+    FeedFileError,
+    FieldParsers,
+    check_utf8,
+    open_feed,
+    row_digest_key,
+)
+from performance.models import Channel, FeedBatch, FeedSource
+from performance.services.ingest.agents import AgentDirectory
+from performance.services.ingest.chunks import (
+    ChunkApplier,
+    cyclic_gc_paused,
+    prepared_chunks,
+    read_ahead,
+)
+from performance.services.ingest.fact_store import fact_store
+
+logger = logging.getLogger(__name__)
+
+READ_BUFFER_BYTES = 1 << 20
+
+
+def storage_root() -> Path:
+    return Path(settings.FEED_STORAGE_DIR)
+
+
+def batch_file_path(batch: FeedBatch) -> Path:
+    return storage_root() / batch.stored_path
+
+
+# --- receiving ---------------------------------------------------------------------------
+
+
+def feed_batch_receive(
+    *,
+    source: FeedSource,
+    stream: IO[bytes],
+    original_name: str = "",
+    format: str | None = None,
+    via: str,
+    uploaded_by: AbstractBaseUser | None = None,
+) -> FeedBatch:
+    """Store a feed file exactly as received and open a batch for it.
+
+    A file over FEED_MAX_BYTES or not UTF-8 gives a FAILED batch with the reason; an
+    accepted one is RECEIVED and ready for `feed_batch_process`.
+    """
+    received_on = timezone.now()
+    relative = (
+        Path(source.slug)
+        / f"{received_on:%Y/%m/%d}"
+        / f"{uuid.uuid4().hex}.{format or source.format}"
+    )
+    target = storage_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    error = ""
+    with open(target, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > settings.FEED_MAX_BYTES:
+                error = (
+                    f"the file is larger than FEED_MAX_BYTES ({settings.FEED_MAX_BYTES:,} bytes); "
+                    "split it into smaller files"
+                )
+                break
+            digest.update(chunk)
+            out.write(chunk)
+    oversized = bool(error)
+    if oversized:
+        target.unlink()
+    else:
+        with open(target, "rb") as stored:
+            try:
+                check_utf8(stored)
+            except FeedFileError as exc:
+                error = str(exc)
+        if not error and size == 0:
+            error = "the file is empty"
+    return FeedBatch.objects.create(
+        source=source,
+        format=format or source.format,
+        via=via,
+        uploaded_by=uploaded_by,
+        original_name=original_name[:255],
+        stored_path="" if oversized else str(relative),
+        size_bytes=size,
+        checksum_sha256="" if oversized else digest.hexdigest(),
+        status=FeedBatch.Status.FAILED if error else FeedBatch.Status.RECEIVED,
+        error=error,
+        finished_at=timezone.now() if error else None,
+    )
+
+
+# --- processing --------------------------------------------------------------------------
+
+
+def feed_batch_process(*, batch_id: int) -> FeedBatch:
+    """Apply a received batch's rows as facts. Safe to run again: facts converge."""
+    batch = FeedBatch.objects.select_related("source").get(pk=batch_id)
+    if batch.status == FeedBatch.Status.FAILED and not batch.started_at and batch.error:
+        return batch  # failed on receipt (too large, not UTF-8): there is nothing to apply
+    _batch_reset(batch)
+    try:
+        _batch_apply_file(batch)
+    except FeedFileError as exc:
+        _batch_finish(batch, status=FeedBatch.Status.FAILED, error=str(exc))
+    except Exception:
+        _batch_finish(
+            batch,
+            status=FeedBatch.Status.FAILED,
+            error="processing stopped on an internal error; the batch can be re-processed",
+        )
+        raise
+    else:
+        _batch_finish(batch, status=FeedBatch.Status.COMPLETED)
+        _evaluate_touched_periods_after_commit(batch)
+    return batch
+
+
+def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
+    """Re-score the periods the batch changed facts in (a late survey, a correction)."""
+    from performance.tasks import evaluate_feed_batch  # the tasks module imports this one
+
+    evaluate_feed_batch.delay_on_commit(batch.id)
+
+
+def feed_batch_requeue(*, batch_id: int) -> bool:
+    """Mark a finished batch as waiting to be processed again; False if it cannot be.
+
+    Compare-and-swap, so a double click queues one run, not two racing ones. A batch that
+    failed on receipt has nothing stored to apply and is not requeued.
+    """
+    return (
+        FeedBatch.objects.filter(
+            pk=batch_id,
+            status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED],
+            started_at__isnull=False,
+        ).update(status=FeedBatch.Status.RECEIVED, error="", finished_at=None, bytes_processed=0)
+        == 1
+    )
+
+
+def _batch_reset(batch: FeedBatch) -> None:
+    with transaction.atomic():
+        # Touches are kept across runs: a run that stopped half-way changed facts whose
+        # periods the next run (finding them unchanged) would otherwise never re-score.
+        batch.row_errors.all().delete()
+        batch.status = FeedBatch.Status.PROCESSING
+        batch.error = ""
+        batch.started_at = timezone.now()
+        batch.finished_at = None
+        batch.bytes_processed = 0
+        batch.rows_read = batch.created_count = batch.updated_count = 0
+        batch.unchanged_count = batch.rejected_count = 0
+        batch.runs += 1
+        batch.save()
+
+
+def _batch_finish(batch: FeedBatch, *, status: str, error: str = "") -> None:
+    batch.status = status
+    batch.error = error
+    batch.finished_at = timezone.now()
+    if status == FeedBatch.Status.COMPLETED:
+        batch.bytes_processed = batch.size_bytes
+    batch.save(update_fields=["status", "error", "finished_at", "bytes_processed"])
+
+
+def _batch_apply_file(batch: FeedBatch) -> None:
+    source = batch.source
+    directory = AgentDirectory.for_source(source)
+    channels = set(Channel.objects.values_list("code", flat=True))
+    with open(batch_file_path(batch), "rb") as raw:
+        counter = CountingReader(raw)
+        # Big reads: each one goes through CountingReader, in Python.
+        buffered = io.BufferedReader(counter, buffer_size=READ_BUFFER_BYTES)
+        text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+        mapping = source.column_mapping or {}
+        reader = open_feed(text, format=batch.format, mapping=mapping)
+        parsers = FieldParsers(
+            time_zone=ZoneInfo(source.time_zone), decimal_comma=reader.decimal_comma
+        )
+        digest_key = row_digest_key(
+            batch.format,
+            json.dumps(mapping, sort_keys=True),
+            json.dumps(reader.fields),
+            source.time_zone,
+            str(reader.decimal_comma),
+            ",".join(sorted(channels)),
+        )
+        applier = ChunkApplier(
+            batch=batch,
+            reader=reader,
+            directory=directory,
+            channels=channels,
+            validate=reader.validator(parsers),
+            store=fact_store(),
+        )
+        prepared = prepared_chunks(reader, counter, digest_key, applier)
+        with cyclic_gc_paused(), read_ahead(prepared) as chunks:
+            for chunk in chunks:
+                outcome = applier.apply(chunk)
+                batch.rows_read += chunk.feed.size
+                batch.created_count += outcome.created
+                batch.updated_count += outcome.updated
+                batch.unchanged_count += outcome.unchanged
+                batch.rejected_count += outcome.rejected
+                batch.bytes_processed = chunk.bytes_read
+                batch.save(
+                    update_fields=[
+                        "rows_read",
+                        "created_count",
+                        "updated_count",
+                        "unchanged_count",
+                        "rejected_count",
+                        "bytes_processed",
+                    ]
+                )
+
+
+# --- one call for the CLI and the demo seed ----------------------------------------------
+
+
+def ingest_feed_file(
+    *,
+    path: Path,
+    source: FeedSource,
+    format: str | None = None,
+    via: str = FeedBatch.Via.CLI,
+    uploaded_by: AbstractBaseUser | None = None,
+) -> FeedBatch:
+    """Receive and process a file synchronously; returns the finished batch."""
+    with open(path, "rb") as stream:
+        batch = feed_batch_receive(
+            source=source,
+            stream=stream,
+            original_name=Path(path).name,
+            format=format,
+            via=via,
+            uploaded_by=uploaded_by,
+        )
+    if batch.status == FeedBatch.Status.FAILED:
+        return batch
+    return feed_batch_process(batch_id=batch.id)
+
+
+def batch_report(batch: FeedBatch, *, error_limit: int | None = None) -> dict[str, Any]:
+    """The batch report, as printed by `ingest --json` and returned by the API."""
+    errors = batch.row_errors.order_by("line", "id").values("line", "field", "reason")
+    if error_limit is not None:
+        errors = errors[:error_limit]
+    return {
+        "batch": batch.id,
+        "source": batch.source.slug,
+        "status": batch.status,
+        "error": batch.error,
+        "checksum_sha256": batch.checksum_sha256,
+        "rows": batch.rows_read,
+        "created": batch.created_count,
+        "updated": batch.updated_count,
+        "unchanged": batch.unchanged_count,
+        "rejected": batch.rejected_count,
+        "errors": list(errors),
+    }
