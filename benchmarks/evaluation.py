@@ -267,6 +267,7 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from performance.feeds.synthetic import write_synthetic_feed
     from performance.models import (
         Agent,
         AgentExternalId,
@@ -279,7 +280,6 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
         Team,
     )
     from performance.services.standards import standard_save
-    from performance.feeds.synthetic import write_synthetic_feed
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)

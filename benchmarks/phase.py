@@ -36,8 +36,8 @@ from performance.models import (  # noqa: E402
     Interaction,
     Team,
 )
-from performance.services.ingest.fact_store import FACT_FIELDS  # noqa: E402
 from performance.services.ingest import ingest_feed_file  # noqa: E402
+from performance.services.ingest.fact_store import FACT_FIELDS  # noqa: E402
 
 SOURCE_SLUG = "bench"
 FACTS_TABLE = Interaction._meta.db_table

@@ -17,8 +17,8 @@ from django.db import connection
 
 from performance.models import Evaluation
 from performance.periods import period_containing, periods_between
-from performance.services.evaluation import store as evaluation_store
 from performance.services.evaluation import evaluate_periods
+from performance.services.evaluation import store as evaluation_store
 from tests.factories import InteractionFactory, make_standard
 
 pytestmark = pytest.mark.django_db

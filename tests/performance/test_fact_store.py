@@ -15,9 +15,9 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from performance.feeds import CellValidator, FieldParsers, validate_row
 from performance.models import AgentExternalId, Channel, Interaction
 from performance.services.ingest import batches, chunks, fact_store
-from performance.feeds import CellValidator, FieldParsers, validate_row
 from tests.factories import AgentFactory
 from tests.performance.helpers import errors_of, ingest_text
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from performance.demo import DEMO_LOGINS
 from performance.models import (
     Agent,
     AgentExternalId,
@@ -19,7 +20,6 @@ from performance.models import (
     Team,
 )
 from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
-from performance.demo import DEMO_LOGINS
 from tests.factories import TeamFactory
 
 DAYS = 6

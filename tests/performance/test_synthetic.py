@@ -12,10 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from performance.models import FeedBatch, Interaction
-from performance.services.ingest.fact_store import FACT_FIELDS
-from performance.services.ingest import ingest_feed_file
 from performance.feeds.synthetic import COLUMNS, write_synthetic_feed
+from performance.models import FeedBatch, Interaction
+from performance.services.ingest import ingest_feed_file
+from performance.services.ingest.fact_store import FACT_FIELDS
 from tests.factories import AgentExternalIdFactory, AgentFactory, FeedSourceFactory, TeamFactory
 
 START = date(2026, 3, 2)

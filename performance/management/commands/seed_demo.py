@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
-from performance.models import Agent, Team
 from performance.demo import (
     DEMO_LOGINS,
     DemoSeedResult,
@@ -11,6 +10,7 @@ from performance.demo import (
     demo_organisation_exists,
     demo_organisation_seed,
 )
+from performance.models import Agent, Team
 
 
 class Command(BaseCommand):

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
