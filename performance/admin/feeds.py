@@ -1,79 +1,21 @@
+"""Admin for feeds: sources (token rotation), batches with their rejected rows, and the facts
+(read-only)."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from performance.admin.base import ReadOnlyAdmin
 from performance.models import (
-    Agent,
-    AgentExternalId,
-    Channel,
     FeedBatch,
     FeedRowError,
     FeedSource,
     Interaction,
-    Team,
 )
 from performance.services.tokens import feed_source_rotate_token
 from performance.tasks import process_feed_batch
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Facts and batches are written by the ingest service only."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "agent_count"]
-    search_fields = ["name"]
-    filter_horizontal = ["leads"]
-
-    @admin.display(description="agents")
-    def agent_count(self, team: Team) -> int:
-        return team.agents.count()
-
-
-class AgentExternalIdInline(admin.TabularInline):
-    model = AgentExternalId
-    extra = 1
-
-
-@admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "username", "email", "team", "active"]
-    list_filter = ["team", "active"]
-    list_select_related = ["user", "team"]
-    search_fields = [
-        "user__username",
-        "user__first_name",
-        "user__last_name",
-        "user__email",
-        "external_ids__external_id",
-    ]
-    autocomplete_fields = ["user"]
-    inlines = [AgentExternalIdInline]
-
-    @admin.display(ordering="user__username")
-    def username(self, agent: Agent) -> str:
-        return agent.user.username
-
-    @admin.display(ordering="user__email")
-    def email(self, agent: Agent) -> str:
-        return agent.user.email
-
-
-@admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
 
 
 @admin.register(FeedSource)
@@ -152,6 +94,3 @@ class InteractionAdmin(ReadOnlyAdmin):
     search_fields = ["=external_id", "=case_id", "agent__user__username", "agent__user__email"]
     show_full_result_count = False
     ordering = ["-id"]  # the primary key index; the facts table has no index on started_at
-
-
-from performance import admin_standards  # noqa: E402,F401

@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from performance.admin import ReadOnlyAdmin
+from performance.admin.base import ReadOnlyAdmin
 from performance.metrics import Direction
 from performance.models import Channel, Evaluation, ServiceStandard, StandardVersion
 from performance.services.evaluation.preview import (

@@ -1,3 +1,5 @@
+"""Feed pages: upload, batch list, batch report with its rejected rows, re-processing."""
+
 from __future__ import annotations
 
 import csv
@@ -19,12 +21,12 @@ from performance.access import (
     batch_for_user_or_404,
     batches_visible_to,
     can_upload_feeds,
-    home_overview_for,
 )
 from performance.forms import BatchFilterForm, FeedUploadForm
 from performance.models import FeedBatch
 from performance.services.ingest import feed_batch_receive, feed_batch_requeue
 from performance.tasks import process_feed_batch
+from performance.views.common import htmx_swap
 
 BATCHES_PER_PAGE = 50
 REJECTED_PER_PAGE = 100
@@ -40,12 +42,6 @@ def feed_workers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "performance/home.html", {"overview": home_overview_for(request.user)})
 
 
 @login_required
@@ -88,7 +84,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         "page": batches.get_page(request.GET.get("page")),
         "query": _query_without_page(request),
     }
-    if _htmx_swap(request) and request.htmx.target == "batches":
+    if htmx_swap(request) and request.htmx.target == "batches":
         return render(request, "performance/batch_list.html#batches", context)
     return render(request, "performance/batch_list.html", context)
 
@@ -104,9 +100,9 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "batch": batch,
         "rejected": _rejected_page(batch, request.GET.get("page")) if batch.is_finished else None,
     }
-    if _htmx_swap(request) and request.htmx.target == "report":
+    if htmx_swap(request) and request.htmx.target == "report":
         return render(request, "performance/batch_detail.html#report", context)
-    if _htmx_swap(request):
+    if htmx_swap(request):
         # The poll that sees the batch finish also swaps the report in, out of band.
         context["report_oob"] = batch.is_finished
         return render(request, "performance/batch_detail.html#progress", context)
@@ -143,11 +139,6 @@ def batch_reprocess(request: HttpRequest, batch_id: int) -> HttpResponse:
             "or its file was never accepted.",
         )
     return redirect("feed-batch", batch_id=batch.id)
-
-
-def _htmx_swap(request: HttpRequest) -> bool:
-    """An htmx request that swaps part of the page (a history restore wants it whole)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _rejected_page(batch: FeedBatch, number: str | None) -> Page:

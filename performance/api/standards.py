@@ -1,53 +1,168 @@
-"""The standards, evaluations and scorecard API: for people (session login), never feed tokens.
-
-Everyone logged in reads the standards; only admins create and change them, through
-`standard_save`, so a changed rule becomes a new version and old evaluations keep theirs.
-Evaluations and scorecards are scoped by the access helpers: an agent sees their own, a lead
-their teams' agents, an admin everyone.
+"""The standards API: everyone logged in reads the standards; only admins create and change
+them, through `standard_save`, so a changed rule becomes a new version and old evaluations
+keep theirs.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from performance.access import (
-    agent_for_user_or_404,
-    evaluations_visible_to,
     standard_for_user_or_404,
     standards_visible_to,
 )
-from performance.models import Agent, Evaluation, ServiceStandard
+from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
+from performance.metrics import METRIC_CHOICES
+from performance.models import Channel, ServiceStandard, Team
+from performance.periods import PERIOD_CHOICES
 from performance.roles import is_admin
-from performance.selectors import ScorecardRow, agent_scorecard
-from performance.serializers_standards import (
-    EvaluationFilterSerializer,
-    EvaluationOutputSerializer,
-    ScorecardOutputSerializer,
-    ScorecardQuerySerializer,
-    StandardInputSerializer,
-    StandardOutputSerializer,
-)
 from performance.services.standards import standard_save
+
+# --- standards -----------------------------------------------------------------------------
+
+
+class StandardInputSerializer(serializers.Serializer):
+    """What an admin sends to create (POST, PUT) or change (PATCH) a standard."""
+
+    name = serializers.CharField(max_length=100)
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES, help_text="A metric key.")
+    channel = serializers.CharField(
+        max_length=32,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text='A channel code (phone, email, chat, ...); "" for every channel.',
+    )
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Team.objects.all(),
+        required=False,
+        default=list,
+        help_text="Team ids; an empty list applies the standard to every team.",
+    )
+    period = serializers.ChoiceField(choices=PERIOD_CHOICES, required=False, default="week")
+    active_from = serializers.DateField(help_text="First day the standard applies.")
+    active_until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Last day; null: open."
+    )
+    target = serializers.FloatField()
+    stretch_target = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Beyond the target in the metric's direction: exceeded.",
+    )
+    threshold_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="Service level (sla) only: first responses within this many seconds count.",
+    )
+    min_sample = serializers.IntegerField(required=False, default=10)
+    points_met = serializers.IntegerField(required=False, default=10, min_value=0)
+    points_exceeded = serializers.IntegerField(required=False, default=20, min_value=0)
+    quality_gate = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceStandard.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of a standard (same period) that must be met for this one to earn points.",
+    )
+    coaching_missed = serializers.IntegerField(
+        required=False, default=2, help_text="Coaching rule: missed in K ..."
+    )
+    coaching_window = serializers.IntegerField(
+        required=False, default=3, help_text="... of the last N periods."
+    )
+    effective_from = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When a changed rule takes effect (periods starting on or after it); "
+        "default today. Earlier periods keep the version they were evaluated with.",
+    )
+
+    def validate_channel(self, value: str) -> str:
+        if value and not Channel.objects.filter(code=value).exists():
+            codes = ", ".join(Channel.objects.values_list("code", flat=True))
+            raise serializers.ValidationError(f"Unknown channel {value!r}: use one of {codes}.")
+        return value
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer"}, "readOnly": True})
+class RelatedIdsField(serializers.Field):
+    """The ids of a (prefetched) many-to-many relation."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> list[int]:
+        return [related.pk for related in value.all()]
+
+
+class StandardVersionOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    effective_from = serializers.DateField()
+    target = serializers.FloatField()
+    stretch_target = serializers.FloatField(allow_null=True)
+    threshold_seconds = serializers.IntegerField(allow_null=True)
+    min_sample = serializers.IntegerField()
+    points_met = serializers.IntegerField()
+    points_exceeded = serializers.IntegerField()
+    quality_gate = serializers.IntegerField(source="quality_gate_id", allow_null=True)
+    coaching_missed = serializers.IntegerField()
+    coaching_window = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class StandardOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES)
+    metric_label = serializers.CharField(source="metric_definition.label")
+    unit = serializers.CharField(source="metric_definition.unit")
+    direction = serializers.ChoiceField(
+        source="metric_definition.direction",
+        choices=DIRECTION_CHOICES,
+        help_text="Whether higher or lower values are better.",
+    )
+    channel = serializers.CharField(help_text='"" means every channel.')
+    teams = RelatedIdsField(help_text="Team ids; empty: every team.")
+    period = serializers.ChoiceField(choices=PERIOD_CHOICES)
+    active_from = serializers.DateField()
+    active_until = serializers.DateField(allow_null=True)
+    target = serializers.FloatField()
+    stretch_target = serializers.FloatField(allow_null=True)
+    threshold_seconds = serializers.IntegerField(allow_null=True)
+    min_sample = serializers.IntegerField()
+    points_met = serializers.IntegerField()
+    points_exceeded = serializers.IntegerField()
+    quality_gate = serializers.IntegerField(source="quality_gate_id", allow_null=True)
+    coaching_missed = serializers.IntegerField()
+    coaching_window = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The current version's number.")
+    versions = StandardVersionOutputSerializer(many=True, help_text="Every version, oldest first.")
 
 
 class IsAdminOrReadOnly(BasePermission):
@@ -61,15 +176,6 @@ class IsAdminOrReadOnly(BasePermission):
         return request.method in SAFE_METHODS or is_admin(request.user)
 
 
-class PeoplePagination(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-NOT_LOGGED_IN = OpenApiResponse(
-    description="Not logged in (a feed token is no login: these endpoints are for people)."
-)
 ADMINS_ONLY = OpenApiResponse(description="Not logged in, or not an admin.")
 INVALID = OpenApiResponse(description="Invalid input: field -> list of messages.")
 STANDARD_ID = OpenApiParameter(
@@ -217,115 +323,3 @@ class StandardDetailApi(APIView):
     )
     def patch(self, request: Request, standard_id: int) -> Response:
         return self._update(request, standard_id, partial=True)
-
-
-# --- evaluations ---------------------------------------------------------------------------
-
-
-def _filtered(evaluations: QuerySet[Evaluation], filters: dict[str, Any]) -> QuerySet[Evaluation]:
-    lookups = {
-        "agent": "agent_id",
-        "standard": "standard_id",
-        "team": "agent__team_id",
-        "since": "period_start__gte",
-        "until": "period_start__lte",
-        "outcome": "outcome",
-    }
-    return evaluations.filter(**{lookups[name]: value for name, value in filters.items()})
-
-
-class EvaluationListApi(APIView):
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-    pagination_class = PeoplePagination
-
-    @extend_schema(
-        operation_id="evaluations_list",
-        summary="Evaluations: agent x standard x period judgements",
-        description="Newest periods first, paginated (`?page=`, `?page_size=` up to "
-        f"{PeoplePagination.max_page_size}). An agent sees their own, a lead their teams' "
-        "agents, an admin everyone; asking for an agent you may not see returns an empty "
-        "list. `since`/`until` bound `period_start`, both inclusive.",
-        parameters=[EvaluationFilterSerializer],
-        responses={
-            200: EvaluationOutputSerializer(many=True),
-            400: OpenApiResponse(description="A bad date, an unknown outcome, since > until."),
-            403: NOT_LOGGED_IN,
-        },
-        tags=["evaluations"],
-    )
-    def get(self, request: Request) -> Response:
-        filters = EvaluationFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        evaluations = _filtered(evaluations_visible_to(request.user), filters.validated_data)
-        evaluations = evaluations.order_by("-period_start", "agent_id", "standard_id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(evaluations, request, view=self)
-        return paginator.get_paginated_response(EvaluationOutputSerializer(page, many=True).data)
-
-
-# --- scorecard -----------------------------------------------------------------------------
-
-
-def _yesterday_for(agent: Agent) -> date:
-    return timezone.localdate(timezone=ZoneInfo(agent.team.time_zone)) - timedelta(days=1)
-
-
-def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
-    evaluation = row.evaluation
-    # An evaluation is shown with the rule of the version that judged it.
-    rule = evaluation.version if evaluation else row.standard
-    return {
-        "standard": row.standard,
-        "metric": row.metric.key,
-        "metric_label": row.metric.label,
-        "unit": row.metric.unit,
-        "direction": row.metric.direction,
-        "period": row.period,
-        "value": evaluation.value if evaluation else None,
-        "target": rule.target,
-        "stretch_target": rule.stretch_target,
-        "outcome": evaluation.outcome if evaluation else None,
-        "sample_size": evaluation.sample_size if evaluation else None,
-        "min_sample": rule.min_sample,
-        "points": evaluation.points if evaluation else None,
-        "version": evaluation.version.number if evaluation else None,
-        "gate_passed": evaluation.gate_passed if evaluation else None,
-        "evaluation": evaluation.id if evaluation else None,
-    }
-
-
-class AgentScorecardApi(APIView):
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        operation_id="agent_scorecard",
-        summary="An agent's scorecard",
-        description="Every standard that applies to the agent's team on the day, judged for "
-        "its period (day, week or month) containing that day. Standards not evaluated yet "
-        "have a null outcome. Agents may open only their own; leads their teams' agents.",
-        parameters=[
-            OpenApiParameter(
-                "agent_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="An agent's id."
-            ),
-            ScorecardQuerySerializer,
-        ],
-        responses={
-            200: ScorecardOutputSerializer,
-            400: OpenApiResponse(description="A bad period."),
-            403: NOT_LOGGED_IN,
-            404: OpenApiResponse(description="No such agent, or not one you may see."),
-        },
-        tags=["scorecards"],
-    )
-    def get(self, request: Request, agent_id: int) -> Response:
-        agent = agent_for_user_or_404(request.user, agent_id)
-        query = ScorecardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        day = query.validated_data.get("period") or _yesterday_for(agent)
-        rows = agent_scorecard(agent, day=day)
-        body = ScorecardOutputSerializer(
-            {"agent": agent, "date": day, "standards": [_scorecard_item(row) for row in rows]}
-        )
-        return Response(body.data)

@@ -1,7 +1,8 @@
 """The feed API: systems push KPI files; systems and people follow the batches they sent.
 
-One class per operation. The body of an upload is streamed to `feed_batch_receive`
-untouched (never parsed into memory here); processing runs in the Celery task.
+One class per operation, each beside its small input/output serializers. The body of an upload
+is streamed to `feed_batch_receive` untouched (never parsed into memory here); processing runs
+in the Celery task.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import parse_header_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -27,23 +28,82 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from performance.access import batch_for_source_or_404, batch_for_user_or_404
-from performance.authentication import (
+from performance.api.authentication import (
     FeedTokenAuthentication,
     IsFeedSourceOfSlug,
     IsPersonOrFeedSource,
     feed_source_of,
 )
 from performance.models import FeedBatch, FeedSource
-from performance.serializers import (
-    FeedBatchAcceptedSerializer,
-    FeedBatchRejectedSerializer,
-    FeedBatchStatusSerializer,
-    FeedBatchUploadMultipartSerializer,
-    FeedBatchUploadQuerySerializer,
-    FeedRowErrorSerializer,
-)
 from performance.services.ingest import batch_report, feed_batch_receive
 from performance.tasks import process_feed_batch
+
+
+class FeedBatchUploadQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=FeedSource.Format.choices,
+        required=False,
+        help_text="Overrides the format implied by the content type and the source's default.",
+    )
+    name = serializers.CharField(
+        required=False,
+        max_length=255,
+        help_text="The file's original name, kept with the batch (raw bodies only; "
+        "a Content-Disposition filename works too).",
+    )
+
+
+class FeedBatchUploadMultipartSerializer(serializers.Serializer):
+    """The multipart request body (documentation only: the file is streamed, not validated)."""
+
+    file = serializers.FileField(help_text="The feed file (CSV or JSON Lines).")
+
+
+class FeedBatchAcceptedSerializer(serializers.Serializer):
+    batch = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=FeedBatch.Status.choices)
+    status_url = serializers.URLField()
+
+
+class FeedBatchRejectedSerializer(FeedBatchAcceptedSerializer):
+    error = serializers.CharField(help_text="Why the file was refused as a whole.")
+
+
+class FeedRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line in the file (the header is line 1 in CSV).")
+    field = serializers.CharField(help_text="Canonical field, or empty for the whole row.")
+    reason = serializers.CharField()
+
+
+class FeedBatchTimingsSerializer(serializers.Serializer):
+    received_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+
+
+class FeedBatchStatusSerializer(serializers.Serializer):
+    batch = serializers.IntegerField()
+    source = serializers.CharField(help_text="The feed source's slug.")
+    status = serializers.ChoiceField(choices=FeedBatch.Status.choices)
+    progress_percent = serializers.IntegerField(min_value=0, max_value=100)
+    error = serializers.CharField(help_text="Why the file failed as a whole (empty if it did not).")
+    format = serializers.ChoiceField(choices=FeedSource.Format.choices)
+    via = serializers.ChoiceField(choices=FeedBatch.Via.choices)
+    original_name = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    checksum_sha256 = serializers.CharField()
+    rows = serializers.IntegerField(help_text="Rows read so far.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    timings = FeedBatchTimingsSerializer()
+    errors = FeedRowErrorSerializer(many=True, help_text="The first row errors, in line order.")
+    errors_total = serializers.IntegerField(help_text="All row errors of the batch.")
+    errors_url = serializers.URLField(help_text="The full, paginated list of row errors.")
+    status_url = serializers.URLField()
+
 
 STATUS_ERROR_LIMIT = 100
 

@@ -1,0 +1,269 @@
+"""The evaluations and scorecard API, for people (session login), never feed tokens: scoped by
+the access helpers (an agent sees their own, a lead their teams' agents, an admin everyone).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from performance.access import (
+    agent_for_user_or_404,
+    evaluations_visible_to,
+)
+from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
+from performance.metrics import METRIC_CHOICES
+from performance.models import Agent, Evaluation
+from performance.periods import PeriodKind, parse_period_key
+from performance.selectors import ScorecardRow, agent_scorecard
+
+OUTCOME_NAMES = ", ".join(Evaluation.Outcome.values)
+
+
+# --- evaluations ---------------------------------------------------------------------------
+
+
+class EvaluationFilterSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(required=False, help_text="An agent id.")
+    standard = serializers.IntegerField(required=False, help_text="A standard id.")
+    team = serializers.IntegerField(required=False, help_text="A team id.")
+    since = serializers.DateField(
+        required=False, help_text="Periods starting on or after this day (YYYY-MM-DD)."
+    )
+    until = serializers.DateField(
+        required=False, help_text="Periods starting on or before this day (YYYY-MM-DD)."
+    )
+    outcome = serializers.ChoiceField(
+        choices=Evaluation.Outcome.choices,
+        required=False,
+        error_messages={"invalid_choice": f'"{{input}}" is not an outcome: use {OUTCOME_NAMES}.'},
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and since > until:
+            raise serializers.ValidationError({"until": f"Before since ({since.isoformat()})."})
+        return attrs
+
+
+class AgentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+
+
+class StandardRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class EvaluationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agent = AgentRefSerializer()
+    standard = StandardRefSerializer()
+    version = serializers.IntegerField(
+        source="version.number", help_text="The standard version this was computed with."
+    )
+    period_start = serializers.DateField()
+    period_end = serializers.DateField(help_text="Exclusive: the day after the period's last.")
+    value = serializers.FloatField(allow_null=True, help_text="Null when there was no data.")
+    sample_size = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=Evaluation.Outcome.choices)
+    points = serializers.IntegerField()
+    gate_passed = serializers.BooleanField(
+        allow_null=True, help_text="Whether the quality gate was met; null: no gate."
+    )
+    computed_at = serializers.DateTimeField()
+
+
+# --- scorecard -----------------------------------------------------------------------------
+
+PERIOD_KEY_FORMS = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), PeriodKind.DAY),
+    (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
+    (re.compile(r"\d{4}-\d{1,2}"), PeriodKind.MONTH),
+)
+PERIOD_KEY_HELP = "a day (2026-10-29), an ISO week (2026-W44) or a month (2026-10)"
+
+
+class ScorecardQuerySerializer(serializers.Serializer):
+    period = serializers.CharField(
+        required=False,
+        help_text=f"Which day to judge: {PERIOD_KEY_HELP}; a week or month means its first "
+        "day. Default: yesterday in the agent's team time zone.",
+    )
+
+    def validate_period(self, value: str) -> date:
+        for form, kind in PERIOD_KEY_FORMS:
+            if form.fullmatch(value):
+                try:
+                    return parse_period_key(value, kind).start
+                except ValueError:
+                    break
+        raise serializers.ValidationError(f"{value!r} is not {PERIOD_KEY_HELP}.")
+
+
+class ScorecardPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Exclusive: the day after the period's last.")
+    label = serializers.CharField()
+    key = serializers.CharField(help_text="2026-10-29, 2026-W44 or 2026-10.")
+
+
+class ScorecardStandardSerializer(serializers.Serializer):
+    standard = StandardRefSerializer()
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES)
+    metric_label = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(choices=DIRECTION_CHOICES)
+    period = ScorecardPeriodSerializer()
+    value = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField()
+    stretch_target = serializers.FloatField(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=Evaluation.Outcome.choices, allow_null=True, help_text="Null: not evaluated yet."
+    )
+    sample_size = serializers.IntegerField(allow_null=True)
+    min_sample = serializers.IntegerField()
+    points = serializers.IntegerField(allow_null=True)
+    version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The standard version the evaluation used (its target, stretch and minimum "
+        "sample are shown); null when not evaluated yet (the current rule is shown).",
+    )
+    gate_passed = serializers.BooleanField(allow_null=True)
+    evaluation = serializers.IntegerField(allow_null=True, help_text="The evaluation's id.")
+
+
+class ScorecardOutputSerializer(serializers.Serializer):
+    agent = AgentRefSerializer()
+    date = serializers.DateField(help_text="The day whose periods are shown.")
+    standards = ScorecardStandardSerializer(many=True)
+
+
+# --- evaluations ---------------------------------------------------------------------------
+
+
+def _filtered(evaluations: QuerySet[Evaluation], filters: dict[str, Any]) -> QuerySet[Evaluation]:
+    lookups = {
+        "agent": "agent_id",
+        "standard": "standard_id",
+        "team": "agent__team_id",
+        "since": "period_start__gte",
+        "until": "period_start__lte",
+        "outcome": "outcome",
+    }
+    return evaluations.filter(**{lookups[name]: value for name, value in filters.items()})
+
+
+class EvaluationListApi(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    pagination_class = PeoplePagination
+
+    @extend_schema(
+        operation_id="evaluations_list",
+        summary="Evaluations: agent x standard x period judgements",
+        description="Newest periods first, paginated (`?page=`, `?page_size=` up to "
+        f"{PeoplePagination.max_page_size}). An agent sees their own, a lead their teams' "
+        "agents, an admin everyone; asking for an agent you may not see returns an empty "
+        "list. `since`/`until` bound `period_start`, both inclusive.",
+        parameters=[EvaluationFilterSerializer],
+        responses={
+            200: EvaluationOutputSerializer(many=True),
+            400: OpenApiResponse(description="A bad date, an unknown outcome, since > until."),
+            403: NOT_LOGGED_IN,
+        },
+        tags=["evaluations"],
+    )
+    def get(self, request: Request) -> Response:
+        filters = EvaluationFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        evaluations = _filtered(evaluations_visible_to(request.user), filters.validated_data)
+        evaluations = evaluations.order_by("-period_start", "agent_id", "standard_id")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(evaluations, request, view=self)
+        return paginator.get_paginated_response(EvaluationOutputSerializer(page, many=True).data)
+
+
+# --- scorecard -----------------------------------------------------------------------------
+
+
+def _yesterday_for(agent: Agent) -> date:
+    return timezone.localdate(timezone=ZoneInfo(agent.team.time_zone)) - timedelta(days=1)
+
+
+def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
+    evaluation = row.evaluation
+    # An evaluation is shown with the rule of the version that judged it.
+    rule = evaluation.version if evaluation else row.standard
+    return {
+        "standard": row.standard,
+        "metric": row.metric.key,
+        "metric_label": row.metric.label,
+        "unit": row.metric.unit,
+        "direction": row.metric.direction,
+        "period": row.period,
+        "value": evaluation.value if evaluation else None,
+        "target": rule.target,
+        "stretch_target": rule.stretch_target,
+        "outcome": evaluation.outcome if evaluation else None,
+        "sample_size": evaluation.sample_size if evaluation else None,
+        "min_sample": rule.min_sample,
+        "points": evaluation.points if evaluation else None,
+        "version": evaluation.version.number if evaluation else None,
+        "gate_passed": evaluation.gate_passed if evaluation else None,
+        "evaluation": evaluation.id if evaluation else None,
+    }
+
+
+class AgentScorecardApi(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="agent_scorecard",
+        summary="An agent's scorecard",
+        description="Every standard that applies to the agent's team on the day, judged for "
+        "its period (day, week or month) containing that day. Standards not evaluated yet "
+        "have a null outcome. Agents may open only their own; leads their teams' agents.",
+        parameters=[
+            OpenApiParameter(
+                "agent_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="An agent's id."
+            ),
+            ScorecardQuerySerializer,
+        ],
+        responses={
+            200: ScorecardOutputSerializer,
+            400: OpenApiResponse(description="A bad period."),
+            403: NOT_LOGGED_IN,
+            404: OpenApiResponse(description="No such agent, or not one you may see."),
+        },
+        tags=["scorecards"],
+    )
+    def get(self, request: Request, agent_id: int) -> Response:
+        agent = agent_for_user_or_404(request.user, agent_id)
+        query = ScorecardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data.get("period") or _yesterday_for(agent)
+        rows = agent_scorecard(agent, day=day)
+        body = ScorecardOutputSerializer(
+            {"agent": agent, "date": day, "standards": [_scorecard_item(row) for row in rows]}
+        )
+        return Response(body.data)

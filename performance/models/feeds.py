@@ -1,0 +1,257 @@
+"""Feeds and facts: sources, agents' ids per source, batches with their rejected rows and
+touched days, and the Interaction facts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from performance.models.organisation import Agent, Team, validate_time_zone
+
+
+class FeedSource(models.Model):
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON Lines"
+
+    class AgentMatch(models.TextChoices):
+        EXTERNAL_ID = "external_id", "External id (per source)"
+        USERNAME = "username", "Username"
+        EMAIL = "email", "E-mail"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.CSV)
+    column_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Source column -> canonical field, e.g. {"ticket_id": "external_id"}.',
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Naive timestamps in this source's feeds are read in this zone.",
+    )
+    agent_match = models.CharField(
+        max_length=16, choices=AgentMatch.choices, default=AgentMatch.EXTERNAL_ID
+    )
+    create_unknown_agents = models.BooleanField(
+        default=False, help_text="Create an agent (in the default team) for an unknown agent key."
+    )
+    default_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Team of agents created from this source's feeds.",
+    )
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    token_hint = models.CharField(max_length=12, blank=True, editable=False)
+    token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.create_unknown_agents and not self.default_team_id:
+            raise ValidationError({"default_team": "Needed to create unknown agents."})
+
+
+class AgentExternalId(models.Model):
+    """How one feed source names an agent."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="agent_ids")
+    external_id = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="agent_external_id_unique_per_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.slug}:{self.external_id}"
+
+
+class FeedBatch(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    class Via(models.TextChoices):
+        CLI = "cli", "Command line"
+        API = "api", "API"
+        UPLOAD = "upload", "Upload page"
+        SEED = "seed", "Demo data"
+
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="batches")
+    format = models.CharField(max_length=8, choices=FeedSource.Format.choices)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    stored_path = models.CharField(
+        max_length=500, blank=True, help_text="Relative to FEED_STORAGE_DIR."
+    )
+    size_bytes = models.BigIntegerField(default=0)
+    checksum_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True, help_text="Why the file failed as a whole.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    bytes_processed = models.BigIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    runs = models.PositiveSmallIntegerField(default=0, help_text="Times this batch was processed.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "feed batches"
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} ({self.source.slug}, {self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status in (self.Status.COMPLETED, self.Status.FAILED):
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(99, int(100 * self.bytes_processed / self.size_bytes))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class FeedRowError(models.Model):
+    """Why one row of a batch was rejected: one record per (line, field) problem."""
+
+    batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField()
+    field = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500)
+    raw = models.TextField(blank=True, help_text="The row as received.")
+
+    class Meta:
+        ordering = ["batch", "line", "id"]
+        indexes = [models.Index(fields=["batch", "line"], name="feed_row_error_batch_line")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field} {self.reason}"
+
+
+class FeedBatchTouch(models.Model):
+    """An (agent, local date) a batch created or changed facts on: the periods to re-score."""
+
+    batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="touches")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "agent", "local_date"], name="feed_batch_touch_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} on {self.local_date}"
+
+
+class Interaction(models.Model):
+    """One contact handled by one agent on one channel (the facts table)."""
+
+    # Indexes are limited to the unique key and (agent, started_at): both lead with a FK.
+    # No database FK constraints on this table: PostgreSQL checks them row by row, which
+    # more than doubled the cost of loading a feed. Only the ingest service writes facts,
+    # with agent ids it has just read, and PROTECT still guards deletes made through Django.
+    source = models.ForeignKey(
+        FeedSource,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    external_id = models.CharField(max_length=128)
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        db_index=False,
+        db_constraint=False,
+    )
+    channel = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    handle_seconds = models.FloatField(null=True, blank=True)
+    first_response_seconds = models.FloatField(null=True, blank=True)
+    wait_seconds = models.FloatField(null=True, blank=True)
+    case_id = models.CharField(max_length=128, blank=True)
+    resolved = models.BooleanField(null=True, blank=True)
+    first_contact_resolution = models.BooleanField(null=True, blank=True)
+    transferred = models.BooleanField(null=True, blank=True)
+    escalated = models.BooleanField(null=True, blank=True)
+    abandoned = models.BooleanField(null=True, blank=True)
+    csat = models.SmallIntegerField(null=True, blank=True)
+    nps = models.SmallIntegerField(null=True, blank=True)
+    ces = models.SmallIntegerField(null=True, blank=True)
+    qa_score = models.FloatField(null=True, blank=True)
+    batch = models.ForeignKey(
+        FeedBatch,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        help_text="The batch that last created or changed this fact.",
+    )
+    row_digest = models.BinaryField(
+        max_length=16,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Digest of the feed row that last set this fact and of how it was read: "
+        "the same row sent again is recognised as unchanged without being validated.",
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="interaction_unique_per_source"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "started_at"], name="interaction_agent_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id}"

@@ -1,0 +1,225 @@
+"""Service standards, their immutable rule versions, and the evaluations judged with them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from performance.metrics import METRIC_CHOICES, METRICS, Metric
+from performance.models.organisation import Agent, Team
+from performance.periods import PERIOD_CHOICES
+
+RULE_FIELDS = (
+    "target",
+    "stretch_target",
+    "threshold_seconds",
+    "min_sample",
+    "points_met",
+    "points_exceeded",
+    "quality_gate_id",
+    "coaching_missed",
+    "coaching_window",
+)
+
+
+class ServiceStandard(models.Model):
+    """What good looks like for one metric: configured by admins, versioned on rule edits."""
+
+    name = models.CharField(max_length=100)
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    channel = models.CharField(
+        max_length=32, blank=True, help_text="Only this channel's interactions; blank for all."
+    )
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="standards", help_text="Blank for every team."
+    )
+    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, default="week")
+    active_from = models.DateField(help_text="First day this standard applies.")
+    active_until = models.DateField(null=True, blank=True, help_text="Last day; blank: open.")
+    target = models.FloatField()
+    stretch_target = models.FloatField(
+        null=True, blank=True, help_text="Beyond the target in the metric's direction: exceeded."
+    )
+    threshold_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Service level only: first responses within this count."
+    )
+    min_sample = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="Below this many data points the period is 'insufficient data'.",
+    )
+    points_met = models.PositiveIntegerField(default=10)
+    points_exceeded = models.PositiveIntegerField(default=20)
+    quality_gate = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gated_standards",
+        help_text="Another standard (same period) that must be met for this one to earn points.",
+    )
+    coaching_missed = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1)], help_text="Coaching rule: missed in K ..."
+    )
+    coaching_window = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text="... of the last N periods."
+    )
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def metric_definition(self) -> Metric:
+        return METRICS[self.metric]
+
+    def rule(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in RULE_FIELDS}
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        metric = METRICS.get(self.metric)
+        if (
+            metric
+            and self.stretch_target is not None
+            and self.target is not None
+            and not metric.is_beyond(self.stretch_target, self.target)
+        ):
+            side = "above" if metric.direction == "higher" else "below"
+            errors["stretch_target"] = (
+                f"{metric.label} is better when {metric.direction}: the stretch target must be "
+                f"{side} the target ({self.target:g})."
+            )
+        if metric and metric.needs_threshold and not self.threshold_seconds:
+            errors["threshold_seconds"] = "A service-level standard needs a threshold in seconds."
+        if self.quality_gate_id:
+            if self.pk and self.quality_gate_id == self.pk:
+                errors["quality_gate"] = "A standard cannot gate itself."
+            elif self.quality_gate.period != self.period:
+                errors["quality_gate"] = (
+                    f"The gate must use the same period ({self.get_period_display().lower()})."
+                )
+            elif self.pk and _gate_chain_reaches(self.quality_gate, self.pk):
+                errors["quality_gate"] = "Gates cannot form a loop."
+        if self.active_until and self.active_from and self.active_until < self.active_from:
+            errors["active_until"] = "Ends before it starts."
+        if (
+            self.coaching_missed
+            and self.coaching_window
+            and self.coaching_missed > self.coaching_window
+        ):
+            errors["coaching_missed"] = "K cannot exceed N (missed in K of the last N periods)."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _gate_chain_reaches(gate: ServiceStandard, standard_id: int) -> bool:
+    seen = set()
+    while gate is not None and gate.pk not in seen:
+        if gate.pk == standard_id:
+            return True
+        seen.add(gate.pk)
+        gate = gate.quality_gate
+    return False
+
+
+class StandardVersion(models.Model):
+    """An immutable snapshot of a standard's rule; applies to periods starting on or after
+    `effective_from` until a later version takes over."""
+
+    standard = models.ForeignKey(ServiceStandard, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    target = models.FloatField()
+    stretch_target = models.FloatField(null=True, blank=True)
+    threshold_seconds = models.PositiveIntegerField(null=True, blank=True)
+    min_sample = models.PositiveIntegerField()
+    points_met = models.PositiveIntegerField()
+    points_exceeded = models.PositiveIntegerField()
+    quality_gate = models.ForeignKey(
+        ServiceStandard, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    coaching_missed = models.PositiveSmallIntegerField()
+    coaching_window = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["standard", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "number"], name="standard_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard.name} v{self.number}"
+
+
+class Evaluation(models.Model):
+    """One agent x standard x period judgement: a pure function of facts, rule and period."""
+
+    class Outcome(models.TextChoices):
+        EXCEEDED = "exceeded", "Exceeded"
+        MET = "met", "Met"
+        MISSED = "missed", "Missed"
+        INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
+
+    # No database FK constraints, as on Interaction: PostgreSQL checks them row by row at
+    # commit, which cost more than writing the rows when a month is scored (1.5M rows).
+    # Only the engine writes evaluations, with ids it has just read; Django's on_delete
+    # (CASCADE, PROTECT) still applies to deletes made through the ORM.
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
+    )
+    standard = models.ForeignKey(
+        ServiceStandard,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
+    )
+    version = models.ForeignKey(
+        StandardVersion,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        db_index=False,
+        db_constraint=False,
+    )
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Exclusive.")
+    value = models.FloatField(null=True, blank=True)
+    sample_size = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    gate_passed = models.BooleanField(
+        null=True, blank=True, help_text="Whether the quality gate was met; blank: no gate."
+    )
+    points = models.IntegerField(default=0, help_text="Points this judgement earns.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["period_start", "standard_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "standard", "period_start"], name="evaluation_unique_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["standard", "period_start"], name="evaluation_standard_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.standard_id} {self.period_start}: {self.outcome}"
+
+    @property
+    def earns(self) -> bool:
+        return self.points > 0

@@ -1,0 +1,1 @@
+"""Pages, by concern: feeds, scorecards, heatmap, home."""
