@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from performance.admin.base import ReadOnlyAdmin
 from performance.metrics import Direction
-from performance.models import Channel, Evaluation, ServiceStandard, StandardVersion
+from performance.models import (
+    RULE_FIELD_NAMES,
+    Channel,
+    Evaluation,
+    ServiceStandard,
+    StandardVersion,
+)
 from performance.services.evaluation.preview import (
     DEFAULT_PREVIEW_PERIODS,
     MAX_PREVIEW_PERIODS,
@@ -34,6 +40,8 @@ from performance.services.evaluation.preview import (
 from performance.services.standards import standard_save
 
 ALL_CHANNELS_LABEL = "All channels"
+# The rule fields shown apart, under "Coaching", in the standard's form.
+COACHING_FIELDS = ("coaching_missed", "coaching_window")
 PREVIEW_TEMPLATE = "admin/performance/servicestandard/_rule_preview.html"
 
 
@@ -60,15 +68,7 @@ class ServiceStandardAdminForm(forms.ModelForm):
             "period",
             "active_from",
             "active_until",
-            "target",
-            "stretch_target",
-            "threshold_seconds",
-            "min_sample",
-            "points_met",
-            "points_exceeded",
-            "quality_gate",
-            "coaching_missed",
-            "coaching_window",
+            *RULE_FIELD_NAMES,
         ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -231,15 +231,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
     IMMUTABLE = ["metric", "period", "channel"]
 
     def get_fieldsets(self, request: HttpRequest, obj: ServiceStandard | None = None) -> list:
-        rule = [
-            "target",
-            "stretch_target",
-            "threshold_seconds",
-            "min_sample",
-            "points_met",
-            "points_exceeded",
-            "quality_gate",
-        ]
+        rule = [name for name in RULE_FIELD_NAMES if name not in COACHING_FIELDS]
         what = ["name", "metric", "channel", "period", "teams"]
         if obj is not None:
             what[2] = "channel_label"
@@ -249,7 +241,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
             ("Rule", {"fields": rule}),
             (
                 "Coaching",
-                {"fields": [("coaching_missed", "coaching_window")]},
+                {"fields": [COACHING_FIELDS]},
             ),
             ("Active dates", {"fields": [("active_from", "active_until")]}),
         ]
@@ -447,13 +439,7 @@ class StandardVersionAdmin(ReadOnlyAdmin):
         "standard",
         "number",
         "effective_from",
-        "target",
-        "stretch_target",
-        "threshold_seconds",
-        "min_sample",
-        "points_met",
-        "points_exceeded",
-        "quality_gate",
+        *RULE_FIELD_NAMES,
         "created_by",
         "created_at",
     ]

@@ -33,7 +33,14 @@ from performance.access import (
 )
 from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
 from performance.metrics import METRIC_CHOICES
-from performance.models import Channel, ServiceStandard, Team
+from performance.models import (
+    RULE_FIELD_NAMES,
+    Channel,
+    RuleFields,
+    ServiceStandard,
+    StandardVersion,
+    Team,
+)
 from performance.periods import PERIOD_CHOICES
 from performance.roles import is_admin
 from performance.services.standards import standard_save
@@ -41,8 +48,19 @@ from performance.services.standards import standard_save
 # --- standards -----------------------------------------------------------------------------
 
 
-class StandardInputSerializer(serializers.Serializer):
-    """What an admin sends to create (POST, PUT) or change (PATCH) a standard."""
+def _rule_input_defaults() -> dict[str, dict[str, Any]]:
+    """A rule field left out of a POST or PUT takes the model's default (null when it has
+    none), so a PUT replaces the whole rule; PATCH skips defaults."""
+    return {
+        field.name: {"default": field.default if field.has_default() else None}
+        for field in RuleFields._meta.local_fields
+        if field.has_default() or field.null
+    }
+
+
+class StandardInputSerializer(serializers.ModelSerializer):
+    """What an admin sends to create (POST, PUT) or change (PATCH) a standard. The rule
+    fields are the model's (RULE_FIELD_NAMES), validated by its validators."""
 
     name = serializers.CharField(max_length=100)
     metric = serializers.ChoiceField(choices=METRIC_CHOICES, help_text="A metric key.")
@@ -65,36 +83,6 @@ class StandardInputSerializer(serializers.Serializer):
     active_until = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Last day; null: open."
     )
-    target = serializers.FloatField()
-    stretch_target = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Beyond the target in the metric's direction: exceeded.",
-    )
-    threshold_seconds = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        default=None,
-        min_value=0,
-        help_text="Service level (sla) only: first responses within this many seconds count.",
-    )
-    min_sample = serializers.IntegerField(required=False, default=10)
-    points_met = serializers.IntegerField(required=False, default=10, min_value=0)
-    points_exceeded = serializers.IntegerField(required=False, default=20, min_value=0)
-    quality_gate = serializers.PrimaryKeyRelatedField(
-        queryset=ServiceStandard.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Id of a standard (same period) that must be met for this one to earn points.",
-    )
-    coaching_missed = serializers.IntegerField(
-        required=False, default=2, help_text="Coaching rule: missed in K ..."
-    )
-    coaching_window = serializers.IntegerField(
-        required=False, default=3, help_text="... of the last N periods."
-    )
     effective_from = serializers.DateField(
         required=False,
         allow_null=True,
@@ -102,6 +90,21 @@ class StandardInputSerializer(serializers.Serializer):
         help_text="When a changed rule takes effect (periods starting on or after it); "
         "default today. Earlier periods keep the version they were evaluated with.",
     )
+
+    class Meta:
+        model = ServiceStandard
+        fields = [
+            "name",
+            "metric",
+            "channel",
+            "teams",
+            "period",
+            "active_from",
+            "active_until",
+            *RULE_FIELD_NAMES,
+            "effective_from",
+        ]
+        extra_kwargs = _rule_input_defaults()
 
     def validate_channel(self, value: str) -> str:
         if value and not Channel.objects.filter(code=value).exists():
@@ -121,22 +124,14 @@ class RelatedIdsField(serializers.Field):
         return [related.pk for related in value.all()]
 
 
-class StandardVersionOutputSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    effective_from = serializers.DateField()
-    target = serializers.FloatField()
-    stretch_target = serializers.FloatField(allow_null=True)
-    threshold_seconds = serializers.IntegerField(allow_null=True)
-    min_sample = serializers.IntegerField()
-    points_met = serializers.IntegerField()
-    points_exceeded = serializers.IntegerField()
-    quality_gate = serializers.IntegerField(source="quality_gate_id", allow_null=True)
-    coaching_missed = serializers.IntegerField()
-    coaching_window = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+class StandardVersionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StandardVersion
+        fields = ["number", "effective_from", *RULE_FIELD_NAMES, "created_at"]
+        read_only_fields = fields
 
 
-class StandardOutputSerializer(serializers.Serializer):
+class StandardOutputSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     metric = serializers.ChoiceField(choices=METRIC_CHOICES)
@@ -152,17 +147,28 @@ class StandardOutputSerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIOD_CHOICES)
     active_from = serializers.DateField()
     active_until = serializers.DateField(allow_null=True)
-    target = serializers.FloatField()
-    stretch_target = serializers.FloatField(allow_null=True)
-    threshold_seconds = serializers.IntegerField(allow_null=True)
-    min_sample = serializers.IntegerField()
-    points_met = serializers.IntegerField()
-    points_exceeded = serializers.IntegerField()
-    quality_gate = serializers.IntegerField(source="quality_gate_id", allow_null=True)
-    coaching_missed = serializers.IntegerField()
-    coaching_window = serializers.IntegerField()
     version = serializers.IntegerField(help_text="The current version's number.")
     versions = StandardVersionOutputSerializer(many=True, help_text="Every version, oldest first.")
+
+    class Meta:
+        model = ServiceStandard
+        fields = [
+            "id",
+            "name",
+            "metric",
+            "metric_label",
+            "unit",
+            "direction",
+            "channel",
+            "teams",
+            "period",
+            "active_from",
+            "active_until",
+            *RULE_FIELD_NAMES,
+            "version",
+            "versions",
+        ]
+        read_only_fields = fields
 
 
 class IsAdminOrReadOnly(BasePermission):

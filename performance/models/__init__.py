@@ -9,10 +9,18 @@ from performance.models.feeds import (
     Interaction,
 )
 from performance.models.organisation import Agent, Channel, Team, validate_time_zone
-from performance.models.standards import RULE_FIELDS, Evaluation, ServiceStandard, StandardVersion
+from performance.models.standards import (
+    RULE_FIELD_NAMES,
+    RULE_FIELDS,
+    Evaluation,
+    RuleFields,
+    ServiceStandard,
+    StandardVersion,
+)
 
 __all__ = [
     "RULE_FIELDS",
+    "RULE_FIELD_NAMES",
     "Agent",
     "AgentExternalId",
     "Channel",
@@ -22,6 +30,7 @@ __all__ = [
     "FeedRowError",
     "FeedSource",
     "Interaction",
+    "RuleFields",
     "ServiceStandard",
     "StandardVersion",
     "Team",

@@ -203,7 +203,7 @@ class Interaction(models.Model):
     agent = models.ForeignKey(
         Agent,
         on_delete=models.PROTECT,
-        related_name="interactions",
+        related_name="+",
         db_index=False,
         db_constraint=False,
     )

@@ -24,7 +24,7 @@ class Team(models.Model):
         validators=[validate_time_zone],
         help_text="IANA name; periods are computed in this zone.",
     )
-    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_teams")
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 
     class Meta:
         ordering = ["name"]

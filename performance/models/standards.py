@@ -11,33 +11,14 @@ from performance.metrics import METRIC_CHOICES, METRICS, Metric
 from performance.models.organisation import Agent, Team
 from performance.periods import PERIOD_CHOICES
 
-RULE_FIELDS = (
-    "target",
-    "stretch_target",
-    "threshold_seconds",
-    "min_sample",
-    "points_met",
-    "points_exceeded",
-    "quality_gate_id",
-    "coaching_missed",
-    "coaching_window",
-)
 
+class RuleFields(models.Model):
+    """A standard's rule: what judges a period; changing any of it makes a new version.
 
-class ServiceStandard(models.Model):
-    """What good looks like for one metric: configured by admins, versioned on rule edits."""
+    The one declaration of the rule fields. ServiceStandard holds the rule being edited,
+    StandardVersion its immutable snapshots; the engine's Rule, the rule preview, the admin
+    form and the API serializers are built from RULE_FIELD_NAMES / RULE_FIELDS."""
 
-    name = models.CharField(max_length=100)
-    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
-    channel = models.CharField(
-        max_length=32, blank=True, help_text="Only this channel's interactions; blank for all."
-    )
-    teams = models.ManyToManyField(
-        Team, blank=True, related_name="standards", help_text="Blank for every team."
-    )
-    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, default="week")
-    active_from = models.DateField(help_text="First day this standard applies.")
-    active_until = models.DateField(null=True, blank=True, help_text="Last day; blank: open.")
     target = models.FloatField()
     stretch_target = models.FloatField(
         null=True, blank=True, help_text="Beyond the target in the metric's direction: exceeded."
@@ -53,11 +34,11 @@ class ServiceStandard(models.Model):
     points_met = models.PositiveIntegerField(default=10)
     points_exceeded = models.PositiveIntegerField(default=20)
     quality_gate = models.ForeignKey(
-        "self",
+        "performance.ServiceStandard",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="gated_standards",
+        related_name="+",
         help_text="Another standard (same period) that must be met for this one to earn points.",
     )
     coaching_missed = models.PositiveSmallIntegerField(
@@ -66,6 +47,34 @@ class ServiceStandard(models.Model):
     coaching_window = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1)], help_text="... of the last N periods."
     )
+
+    class Meta:
+        abstract = True
+
+    def rule(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in RULE_FIELDS}
+
+
+# Field names (quality_gate) for forms and serializers; attribute names (quality_gate_id)
+# for reading and copying a rule without loading the gate.
+RULE_FIELD_NAMES = tuple(field.name for field in RuleFields._meta.local_fields)
+RULE_FIELDS = tuple(field.attname for field in RuleFields._meta.local_fields)
+
+
+class ServiceStandard(RuleFields):
+    """What good looks like for one metric: configured by admins, versioned on rule edits."""
+
+    name = models.CharField(max_length=100)
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    channel = models.CharField(
+        max_length=32, blank=True, help_text="Only this channel's interactions; blank for all."
+    )
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="+", help_text="Blank for every team."
+    )
+    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, default="week")
+    active_from = models.DateField(help_text="First day this standard applies.")
+    active_until = models.DateField(null=True, blank=True, help_text="Last day; blank: open.")
     version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
@@ -77,9 +86,6 @@ class ServiceStandard(models.Model):
     @property
     def metric_definition(self) -> Metric:
         return METRICS[self.metric]
-
-    def rule(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in RULE_FIELDS}
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -128,24 +134,13 @@ def _gate_chain_reaches(gate: ServiceStandard, standard_id: int) -> bool:
     return False
 
 
-class StandardVersion(models.Model):
+class StandardVersion(RuleFields):
     """An immutable snapshot of a standard's rule; applies to periods starting on or after
     `effective_from` until a later version takes over."""
 
     standard = models.ForeignKey(ServiceStandard, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     effective_from = models.DateField()
-    target = models.FloatField()
-    stretch_target = models.FloatField(null=True, blank=True)
-    threshold_seconds = models.PositiveIntegerField(null=True, blank=True)
-    min_sample = models.PositiveIntegerField()
-    points_met = models.PositiveIntegerField()
-    points_exceeded = models.PositiveIntegerField()
-    quality_gate = models.ForeignKey(
-        ServiceStandard, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    coaching_missed = models.PositiveSmallIntegerField()
-    coaching_window = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -177,21 +172,21 @@ class Evaluation(models.Model):
     agent = models.ForeignKey(
         Agent,
         on_delete=models.CASCADE,
-        related_name="evaluations",
+        related_name="+",
         db_index=False,
         db_constraint=False,
     )
     standard = models.ForeignKey(
         ServiceStandard,
         on_delete=models.CASCADE,
-        related_name="evaluations",
+        related_name="+",
         db_index=False,
         db_constraint=False,
     )
     version = models.ForeignKey(
         StandardVersion,
         on_delete=models.PROTECT,
-        related_name="evaluations",
+        related_name="+",
         db_index=False,
         db_constraint=False,
     )
@@ -219,7 +214,3 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.standard_id} {self.period_start}: {self.outcome}"
-
-    @property
-    def earns(self) -> bool:
-        return self.points > 0

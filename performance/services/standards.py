@@ -8,11 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from performance.models import RULE_FIELDS, ServiceStandard, StandardVersion
-
-
-def _version_rule(version: StandardVersion) -> dict[str, object]:
-    return {name: getattr(version, name) for name in RULE_FIELDS}
+from performance.models import ServiceStandard, StandardVersion
 
 
 @transaction.atomic
@@ -32,7 +28,7 @@ def standard_save(
     """
     standard.save()
     latest = standard.versions.order_by("-number").first()
-    if latest is not None and _version_rule(latest) == standard.rule():
+    if latest is not None and latest.rule() == standard.rule():
         return latest
     number = latest.number + 1 if latest else 1
     if latest is None:
@@ -44,7 +40,7 @@ def standard_save(
         number=number,
         effective_from=starts,
         created_by=changed_by,
-        **{name: getattr(standard, name) for name in RULE_FIELDS},
+        **standard.rule(),
     )
     ServiceStandard.objects.filter(pk=standard.pk).update(version=number)
     standard.version = number

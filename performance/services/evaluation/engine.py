@@ -14,7 +14,7 @@ to the store, so memory does not grow with the number of rows written.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date
 
 from django.db import transaction
@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from performance.metrics import METRICS, Direction
 from performance.models import (
+    RULE_FIELDS,
     Agent,
     Evaluation,
     FeedBatchTouch,
+    RuleFields,
     ServiceStandard,
     StandardVersion,
 )
@@ -45,34 +47,39 @@ EXCEEDED, MET, MISSED, INSUFFICIENT_DATA = (
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One version of a standard's rule (or a draft being previewed: version_id None)."""
-
+class _RuleVersion:
     version_id: int | None
     number: int
     effective_from: date
-    target: float
-    stretch_target: float | None
-    threshold_seconds: int | None
-    min_sample: int
-    points_met: int
-    points_exceeded: int
-    quality_gate_id: int | None
+
+    @classmethod
+    def of(
+        cls, source: RuleFields, *, version_id: int | None, number: int, effective_from: date
+    ) -> Rule:
+        """The rule `source` (a version, or a draft standard) holds, field by field."""
+        return cls(
+            version_id=version_id, number=number, effective_from=effective_from, **source.rule()
+        )
 
     @classmethod
     def from_version(cls, version: StandardVersion) -> Rule:
-        return cls(
+        return cls.of(
+            version,
             version_id=version.id,
             number=version.number,
             effective_from=version.effective_from,
-            target=version.target,
-            stretch_target=version.stretch_target,
-            threshold_seconds=version.threshold_seconds,
-            min_sample=version.min_sample,
-            points_met=version.points_met,
-            points_exceeded=version.points_exceeded,
-            quality_gate_id=version.quality_gate_id,
         )
+
+
+# One version of a standard's rule (or a draft being previewed: version_id None), with
+# exactly the model's rule fields (quality_gate as quality_gate_id).
+Rule = make_dataclass(
+    "Rule",
+    [(name, object) for name in RULE_FIELDS],
+    bases=(_RuleVersion,),
+    frozen=True,
+    module=__name__,
+)
 
 
 @dataclass(eq=False)
@@ -100,9 +107,6 @@ class StandardPlan:
         if period.end <= self.active_from:
             return False
         return self.active_until is None or period.start <= self.active_until
-
-    def covers(self, team_id: int) -> bool:
-        return not self.team_ids or team_id in self.team_ids
 
     def thresholds(self) -> set[int | None]:
         return {rule.threshold_seconds for rule in self.rules}

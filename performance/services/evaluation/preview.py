@@ -112,18 +112,7 @@ def preview_rule(
 
 
 def _draft_plans(draft: ServiceStandard, team_ids: frozenset[int]) -> list[StandardPlan]:
-    rule = Rule(
-        version_id=None,
-        number=0,
-        effective_from=date.min,
-        target=draft.target,
-        stretch_target=draft.stretch_target,
-        threshold_seconds=draft.threshold_seconds,
-        min_sample=draft.min_sample,
-        points_met=draft.points_met,
-        points_exceeded=draft.points_exceeded,
-        quality_gate_id=draft.quality_gate_id,
-    )
+    rule = Rule.of(draft, version_id=None, number=0, effective_from=date.min)
     plan = StandardPlan(
         standard_id=DRAFT_STANDARD_ID,
         metric=draft.metric,
