@@ -7,11 +7,14 @@ which the clocks change is 23 or 25 hours long).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext, gettext_lazy
 
 
 class PeriodKind(StrEnum):
@@ -94,15 +97,60 @@ def periods_between(since: date, until: date, kind: PeriodKind | str) -> Iterato
         period = period.next()
 
 
-def parse_period_key(key: str, kind: PeriodKind | str) -> Period:
-    """The period a URL key names (see Period.key); raises ValueError for a bad key."""
-    kind = PeriodKind(kind)
-    match kind:
-        case PeriodKind.DAY:
-            return period_containing(date.fromisoformat(key), kind)
-        case PeriodKind.WEEK:
-            year, _, week = key.partition("-W")
-            return period_containing(date.fromisocalendar(int(year), int(week), 1), kind)
-        case _:
-            year, _, month = key.partition("-")
-            return period_containing(date(int(year), int(month), 1), kind)
+# Periods outside these years have no data, and the trend and previous/next links of a
+# period near date.min or date.max would overflow.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+# The key shapes every page, endpoint and command accepts (see Period.key).
+PERIOD_KEY_SHAPES = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), PeriodKind.DAY),
+    (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
+    (re.compile(r"\d{4}-\d{1,2}"), PeriodKind.MONTH),
+)
+PERIOD_KEY_HELP = gettext_lazy("a day (2026-10-29), an ISO week (2026-W44) or a month (2026-10)")
+
+
+class PeriodKeyError(ValueError):
+    """A period key that names no period Atendo shows; `message` says why, for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_period_key(key: str, kind: PeriodKind | str | None = None) -> Period:
+    """The period a key of any shape names (2026-10-29, 2026-W44, 2026-10); with `kind`, the
+    period of that kind containing the named period's first day (2026-W44 as a month is the
+    month its Monday falls in). Raises PeriodKeyError for a bad key or one outside
+    EARLIEST_DAY..LATEST_DAY."""
+    named = next(
+        (shape_kind for shape, shape_kind in PERIOD_KEY_SHAPES if shape.fullmatch(key)), None
+    )
+    try:
+        match named:
+            case PeriodKind.DAY:
+                first = date.fromisoformat(key)
+            case PeriodKind.WEEK:
+                year, _, week = key.partition("-W")
+                first = date.fromisocalendar(int(year), int(week), 1)
+            case PeriodKind.MONTH:
+                year, _, month = key.partition("-")
+                first = date(int(year), int(month), 1)
+            case _:
+                raise ValueError(key)
+    except ValueError:
+        raise PeriodKeyError(
+            gettext("'%(key)s' is not %(shapes)s.") % {"key": key, "shapes": PERIOD_KEY_HELP}
+        ) from None
+    check_within_range(first, shown=key)
+    period = period_containing(first, named)
+    return period if kind is None else period_containing(period.start, kind)
+
+
+def check_within_range(day: date, *, shown: str | None = None) -> None:
+    """Raise PeriodKeyError for a day outside EARLIEST_DAY..LATEST_DAY."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise PeriodKeyError(
+            gettext("'%(key)s' is outside the years %(first)s to %(last)s.")
+            % {"key": shown or day.isoformat(), "first": EARLIEST_DAY.year, "last": LATEST_DAY.year}
+        )

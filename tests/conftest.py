@@ -1,7 +1,8 @@
 """Shared fixtures: the personas of every access test and a feed storage per test.
 
 alice is an agent of team Lisbon, bob her team lead, carol leads team Sao Paulo (another
-team), dave is an admin; anonymous is logged out.
+team) where paulo is an agent, dave is an admin; anonymous is logged out. Log a client in
+as any of them with tests.scenarios.login; larger worlds are built there too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,8 @@ from django.apps import apps
 
 from config.celery import app as celery_app
 from performance.models import FeedSource
-from tests.factories import (
-    AgentExternalIdFactory,
-    AgentFactory,
-    FeedSourceFactory,
-    TeamFactory,
-    UserFactory,
-    make_admin,
-    make_lead,
-)
+from tests.factories import FeedSourceFactory, TeamFactory, make_admin, make_lead
+from tests.scenarios import agent_in
 
 
 @pytest.fixture(autouse=True)
@@ -67,22 +61,12 @@ def source(db) -> FeedSource:
 
 @pytest.fixture
 def alice(lisbon, source):
-    agent = AgentFactory(
-        user=UserFactory(username="alice", email="alice@example.com", groups=["Agent"]),
-        team=lisbon,
-    )
-    AgentExternalIdFactory(agent=agent, source=source, external_id="A1")
-    return agent
+    return agent_in(lisbon, "alice", source=source, external_id="A1")
 
 
 @pytest.fixture
 def paulo(sao_paulo, source):
-    agent = AgentFactory(
-        user=UserFactory(username="paulo", email="paulo@example.com", groups=["Agent"]),
-        team=sao_paulo,
-    )
-    AgentExternalIdFactory(agent=agent, source=source, external_id="P1")
-    return agent
+    return agent_in(sao_paulo, "paulo", source=source, external_id="P1")
 
 
 @pytest.fixture

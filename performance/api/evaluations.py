@@ -4,13 +4,13 @@ the access helpers (an agent sees their own, a lead their teams' agents, an admi
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,7 +31,7 @@ from performance.access import (
 from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
 from performance.metrics import METRIC_CHOICES
 from performance.models import Agent, Evaluation
-from performance.periods import PeriodKind, parse_period_key
+from performance.periods import PERIOD_KEY_HELP, PeriodKeyError, parse_period_key
 from performance.selectors import ScorecardRow, agent_scorecard
 
 OUTCOME_NAMES = ", ".join(Evaluation.Outcome.values)
@@ -94,29 +94,22 @@ class EvaluationOutputSerializer(serializers.Serializer):
 
 # --- scorecard -----------------------------------------------------------------------------
 
-PERIOD_KEY_FORMS = (
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), PeriodKind.DAY),
-    (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
-    (re.compile(r"\d{4}-\d{1,2}"), PeriodKind.MONTH),
-)
-PERIOD_KEY_HELP = "a day (2026-10-29), an ISO week (2026-W44) or a month (2026-10)"
-
 
 class ScorecardQuerySerializer(serializers.Serializer):
     period = serializers.CharField(
         required=False,
-        help_text=f"Which day to judge: {PERIOD_KEY_HELP}; a week or month means its first "
-        "day. Default: yesterday in the agent's team time zone.",
+        help_text=format_lazy(
+            "Which day to judge: {}; a week or month means its first day. Default: yesterday "
+            "in the agent's team time zone.",
+            PERIOD_KEY_HELP,
+        ),
     )
 
     def validate_period(self, value: str) -> date:
-        for form, kind in PERIOD_KEY_FORMS:
-            if form.fullmatch(value):
-                try:
-                    return parse_period_key(value, kind).start
-                except ValueError:
-                    break
-        raise serializers.ValidationError(f"{value!r} is not {PERIOD_KEY_HELP}.")
+        try:
+            return parse_period_key(value).start
+        except PeriodKeyError as error:
+            raise serializers.ValidationError(error.message) from None
 
 
 class ScorecardPeriodSerializer(serializers.Serializer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -10,19 +9,10 @@ from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
 
-from performance.periods import PeriodKind
+from performance.periods import Period, PeriodKeyError, PeriodKind, parse_period_key
 
 INTERACTIONS_PER_PAGE = 50
-# Periods outside this range have no data, and the trend and prev/next links of a period
-# near date.min or date.max would overflow.
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
 KIND_CHOICES = [(PeriodKind.DAY, "Day"), (PeriodKind.WEEK, "Week"), (PeriodKind.MONTH, "Month")]
-PERIOD_KEY_SHAPES = [
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), PeriodKind.DAY),
-    (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
-    (re.compile(r"\d{4}-\d{2}"), PeriodKind.MONTH),
-]
 KIND_ORDER = [PeriodKind.DAY, PeriodKind.WEEK, PeriodKind.MONTH]
 KIND_ADJECTIVES = {PeriodKind.DAY: "daily", PeriodKind.WEEK: "weekly", PeriodKind.MONTH: "monthly"}
 
@@ -36,11 +26,18 @@ def today_in(zone_name: str) -> date:
     return timezone.localtime(timezone=ZoneInfo(zone_name)).date()
 
 
-def within_range(day: date) -> None:
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise forms.ValidationError(
-            f"Pick a date between {EARLIEST_DAY:%Y} and {LATEST_DAY:%Y}.", code="out_of_range"
-        )
+class PeriodKeyField(forms.CharField):
+    """A period key of any accepted shape (2026-10-29, 2026-W44, 2026-10), cleaned to the
+    Period it names by periods.parse_period_key, whose message a bad key shows."""
+
+    def to_python(self, value: str | None) -> Period | None:
+        key = super().to_python(value)
+        if not key:
+            return None
+        try:
+            return parse_period_key(key)
+        except PeriodKeyError as error:
+            raise forms.ValidationError(error.message, code="invalid_period") from None
 
 
 def query_errors(form: forms.Form) -> list[str]:

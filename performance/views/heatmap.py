@@ -26,33 +26,23 @@ from performance.models import (
     Channel,
     Team,
 )
-from performance.periods import Period, PeriodKind, parse_period_key, period_containing
+from performance.periods import Period, PeriodKind, period_containing
 from performance.roles import is_admin, is_team_lead
 from performance.views.common import (
     KIND_ADJECTIVES,
     KIND_CHOICES,
-    PERIOD_KEY_SHAPES,
+    PeriodKeyField,
     htmx_swap,
     query_errors,
     today_in,
-    within_range,
 )
 
 # --- the team heatmap ----------------------------------------------------------------------
 
 
-def period_from_key(key: str, kind: PeriodKind) -> Period:
-    """The period of `kind` named by a key of any kind: 2026-W44 read as a month is the month
-    its Monday falls in, so switching the kind keeps the place. Raises ValueError."""
-    for shape, shape_kind in PERIOD_KEY_SHAPES:
-        if shape.fullmatch(key):
-            return period_containing(parse_period_key(key, shape_kind).start, kind)
-    raise ValueError(key)
-
-
 class HeatmapQuery(forms.Form):
     kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Period length")
-    period = forms.CharField(required=False, max_length=10, label="Period")
+    period = PeriodKeyField(required=False, label="Period")
     channel = forms.ModelChoiceField(
         queryset=Channel.objects.all(),
         to_field_name="code",
@@ -75,22 +65,12 @@ class HeatmapQuery(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        key = cleaned.get("period")
+        named = cleaned.get("period")
         kind = cleaned.get("kind")
-        if key and kind:
-            try:
-                period = period_from_key(key, kind)
-            except ValueError:
-                self.add_error(
-                    "period", "Use a day (2026-10-28), an ISO week (2026-W44) or a month (2026-10)."
-                )
-            else:
-                try:
-                    within_range(period.start)
-                except forms.ValidationError as error:
-                    self.add_error("period", error)
-                else:
-                    cleaned["resolved_period"] = period
+        if named and kind:
+            # Read as another kind, a key keeps its place: 2026-W44 as a month is the month
+            # its Monday falls in.
+            cleaned["resolved_period"] = period_containing(named.start, kind)
         return cleaned
 
 

@@ -38,28 +38,22 @@ from performance.templatetags.metric_format import MISSING, format_duration
 from performance.views.common import (
     INTERACTIONS_PER_PAGE,
     KIND_ORDER,
+    PeriodKeyField,
     htmx_swap,
     query_errors,
     today_in,
-    within_range,
 )
 
 # --- the agent's scorecard -----------------------------------------------------------------
 
 
 class ScorecardQuery(forms.Form):
-    date = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        label="Date",
-        error_messages={"invalid": "Use the form YYYY-MM-DD, e.g. 2026-10-28."},
-    )
+    # A day; a week or month key means its first day, as in the API.
+    date = PeriodKeyField(required=False, label="Date")
 
     def clean_date(self) -> date | None:
-        day = self.cleaned_data["date"]
-        if day is not None:
-            within_range(day)
-        return day
+        period = self.cleaned_data["date"]
+        return period.start if period is not None else None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from performance.models import Evaluation, ServiceStandard, StandardVersion
 from performance.services.evaluation import evaluate_periods
 from tests.factories import AgentFactory, InteractionFactory, UserFactory, make_standard
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def change_data(standard: ServiceStandard, **overrides) -> dict:
 
 @pytest.fixture
 def admin_client(client, dave):
-    client.force_login(dave)
+    login(client, dave)
     return client
 
 
@@ -510,7 +511,7 @@ def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, request, p
     standard = make_standard()
     if persona != "anonymous":
         person = request.getfixturevalue(persona)
-        client.force_login(getattr(person, "user", person))  # alice is an Agent, bob a User
+        login(client, person)
     for response in (
         client.get(CHANGELIST),
         client.get(ADD),

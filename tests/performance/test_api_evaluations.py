@@ -13,16 +13,12 @@ from performance.models import Evaluation
 from performance.services.evaluation import evaluate_periods
 from performance.services.tokens import feed_source_rotate_token
 from tests.factories import InteractionFactory, make_standard
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("api-evaluations")
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
-
-
-def login(client, request, persona: str) -> None:
-    person = request.getfixturevalue(persona)
-    client.force_login(getattr(person, "user", person))
 
 
 def contact(source, agent, day: date, n: int, **fields) -> None:
@@ -74,7 +70,7 @@ class TestWhoSeesWhat:
         ],
     )
     def test_role_scope(self, client, request, judged, persona, visible):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         agents = [request.getfixturevalue(name) for name in visible]
         expected = evaluations_of(*agents)
         assert len(expected) == 6 * len(agents)  # 2 standards x 3 days each
@@ -86,14 +82,14 @@ class TestWhoSeesWhat:
     def test_asking_for_an_agent_you_may_not_see_is_an_empty_list(
         self, client, request, judged, persona, other
     ):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         response = client.get(URL, {"agent": request.getfixturevalue(other).id})
         assert response.status_code == 200
         assert response.json()["count"] == 0
         assert response.json()["results"] == []
 
     def test_a_lead_filtering_another_team_gets_nothing(self, client, judged, carol, lisbon):
-        client.force_login(carol)
+        login(client, carol)
         assert ids(client.get(URL, {"team": lisbon.id})) == set()
 
     def test_anonymous_is_refused(self, client, judged):
@@ -104,14 +100,14 @@ class TestWhoSeesWhat:
         assert client.get(URL, HTTP_AUTHORIZATION=f"Token {token}").status_code == 403
 
     def test_read_only(self, client, judged, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert client.post(URL, {}, content_type="application/json").status_code == 405
 
 
 class TestItems:
     def test_an_item_explains_the_judgement(self, client, judged, alice):
         csat, _ = judged
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(URL, {"standard": csat.id, "since": MONDAY, "until": MONDAY}).json()
         evaluation = Evaluation.objects.get(agent=alice, standard=csat, period_start=MONDAY)
         assert body["results"] == [
@@ -133,7 +129,7 @@ class TestItems:
 
     def test_newest_periods_first(self, client, judged, alice):
         csat, _ = judged
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(URL, {"standard": csat.id}).json()
         assert [(e["period_start"], e["outcome"], e["value"]) for e in body["results"]] == [
             ("2026-03-04", "insufficient_data", None),
@@ -144,22 +140,22 @@ class TestItems:
 
 class TestFilters:
     def test_by_agent(self, client, judged, alice, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert ids(client.get(URL, {"agent": alice.id})) == evaluations_of(alice)
 
     def test_by_standard(self, client, judged, dave):
         _, volume = judged
-        client.force_login(dave)
+        login(client, dave)
         expected = set(Evaluation.objects.filter(standard=volume).values_list("id", flat=True))
         assert len(expected) == 6
         assert ids(client.get(URL, {"standard": volume.id})) == expected
 
     def test_by_team(self, client, judged, paulo, sao_paulo, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert ids(client.get(URL, {"team": sao_paulo.id})) == evaluations_of(paulo)
 
     def test_since_and_until_are_inclusive_on_period_start(self, client, judged, dave):
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(URL, {"since": "2026-03-03", "until": "2026-03-03"}).json()
         assert body["count"] == 4
         assert {e["period_start"] for e in body["results"]} == {"2026-03-03"}
@@ -174,14 +170,14 @@ class TestFilters:
     def test_by_outcome(self, client, judged, dave, outcome, count):
         # CSAT: alice met Mon, missed Tue; paulo met Mon. Volume (target 2): alice met Mon,
         # missed Tue; paulo missed Mon. Wednesday and paulo's Tuesday: insufficient data.
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(URL, {"outcome": outcome}).json()
         assert body["count"] == count
         assert {e["outcome"] for e in body["results"]} <= {outcome}
 
     def test_filters_combine(self, client, judged, alice, dave):
         csat, _ = judged
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(
             URL, {"agent": alice.id, "standard": csat.id, "outcome": "missed", "since": MONDAY}
         ).json()
@@ -214,7 +210,7 @@ class TestBadInput:
         ],
     )
     def test_400_with_a_clear_message(self, client, judged, dave, query, field, message):
-        client.force_login(dave)
+        login(client, dave)
         response = client.get(URL, query)
         assert response.status_code == 400
         assert response.json() == {field: [message]}
@@ -222,7 +218,7 @@ class TestBadInput:
 
 class TestPagination:
     def test_pages(self, client, judged, dave):
-        client.force_login(dave)
+        login(client, dave)
         first = client.get(URL, {"page_size": 5}).json()
         assert (first["count"], len(first["results"]), first["previous"]) == (12, 5, None)
         seen = [e["id"] for e in first["results"]]
@@ -234,12 +230,12 @@ class TestPagination:
         assert len(seen) == len(set(seen)) == 12
 
     def test_default_page_size_is_100(self, client, judged, dave):
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(URL).json()
         assert (body["count"], len(body["results"]), body["next"]) == (12, 12, None)
 
     def test_page_out_of_range_is_404(self, client, judged, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert client.get(URL, {"page": 9}).status_code == 404
 
     # session, user, (groups: not for a superuser,) count, the page with agent, user,
@@ -248,7 +244,7 @@ class TestPagination:
     def test_query_count_does_not_grow_with_page_size(
         self, client, request, judged, persona, expected
     ):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
 
         def queries(page_size: int) -> int:
             with CaptureQueriesContext(connection) as captured:

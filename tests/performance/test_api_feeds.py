@@ -13,6 +13,7 @@ from performance.models import FeedBatch, Interaction
 from performance.services.ingest import feed_batch_process, feed_batch_receive, storage_root
 from performance.services.tokens import feed_source_rotate_token
 from tests.factories import PASSWORD, FeedSourceFactory
+from tests.scenarios import login
 
 CSV = (
     "external_id,agent,channel,started_at,handle_seconds,csat\n"
@@ -92,11 +93,6 @@ def send(client, django_capture_on_commit_callbacks):
     return send
 
 
-def user_of(persona):
-    """The login of a persona fixture (alice is an Agent, the others are users)."""
-    return getattr(persona, "user", persona)
-
-
 def no_batches_nor_facts() -> bool:
     return not FeedBatch.objects.exists() and not Interaction.objects.exists()
 
@@ -154,7 +150,7 @@ class TestFeedEndpointAuthentication:
     def test_a_persons_session_cannot_use_the_feed_endpoint(
         self, request, client, send, agents, bob, dave, persona
     ):
-        client.force_login(user_of(request.getfixturevalue(persona)))
+        login(client, request.getfixturevalue(persona))
         response = send(CSV)
         assert response.status_code == 401
         assert no_batches_nor_facts()
@@ -397,7 +393,7 @@ class TestBatchStatus:
 
     def test_a_failed_batch_reports_its_error(self, client, source, token, dave):
         batch = receive(source, "")
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(status_url(batch.id)).json()
         assert (body["status"], body["error"], body["progress_percent"]) == (
             "failed",
@@ -424,13 +420,13 @@ class TestBatchStatus:
         [("dave", 200), ("bob", 200), ("carol", 404), ("alice", 404)],
     )
     def test_people(self, request, client, bobs_batch, carol, dave, persona, expected):
-        client.force_login(user_of(request.getfixturevalue(persona)))
+        login(client, request.getfixturevalue(persona))
         assert client.get(status_url(bobs_batch.id)).status_code == expected
         assert client.get(errors_url(bobs_batch.id)).status_code == expected
 
     def test_a_lead_sees_only_the_batches_they_uploaded(self, client, source, agents, bob):
         api_batch = receive(source, CSV)
-        client.force_login(bob)
+        login(client, bob)
         assert client.get(status_url(api_batch.id)).status_code == 404
 
     def test_the_sources_own_token(self, client, bobs_batch, token):
@@ -442,7 +438,7 @@ class TestBatchStatus:
         assert client.get(errors_url(bobs_batch.id), **auth(other_token)).status_code == 404
 
     def test_a_wrong_token_is_401_even_with_a_session(self, client, bobs_batch, dave):
-        client.force_login(dave)
+        login(client, dave)
         response = client.get(status_url(bobs_batch.id), **auth("atd_wrong"))
         assert response.status_code == 401
 
@@ -458,7 +454,7 @@ class TestBatchStatus:
             assert response.headers["WWW-Authenticate"] == "Token"
 
     def test_unknown_batch_is_404(self, client, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert client.get(status_url(999_999)).status_code == 404
 
     def test_a_token_cannot_write_through_the_status_endpoint(self, client, bobs_batch, token):

@@ -15,6 +15,7 @@ from performance.services.evaluation import evaluate_periods
 from performance.services.standards import standard_save
 from performance.services.tokens import feed_source_rotate_token
 from tests.factories import InteractionFactory, make_standard
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,6 @@ MONDAY, TUESDAY, WEDNESDAY = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4
 
 def url(agent_id: int) -> str:
     return reverse("api-agent-scorecard", args=[agent_id])
-
-
-def login(client, request, persona: str) -> None:
-    person = request.getfixturevalue(persona)
-    client.force_login(getattr(person, "user", person))
 
 
 def contact(source, agent, day: date, n: int, **fields) -> None:
@@ -92,7 +88,7 @@ class TestWhoSeesWhat:
         ],
     )
     def test_role_matrix(self, client, request, judged, persona, owner, expected):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         agent = request.getfixturevalue(owner)
         response = client.get(url(agent.id), {"period": "2026-03-03"})
         assert response.status_code == expected
@@ -108,17 +104,17 @@ class TestWhoSeesWhat:
         assert response.status_code == 403
 
     def test_unknown_agent_is_404(self, client, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert client.get(url(999_999)).status_code == 404
 
     def test_an_invisible_agent_is_404_even_with_a_bad_period(self, client, judged, alice, paulo):
-        client.force_login(alice.user)
+        login(client, alice)
         assert client.get(url(paulo.id), {"period": "nonsense"}).status_code == 404
 
 
 class TestValues:
     def test_every_number_equals_its_evaluation(self, client, judged, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(url(alice.id), {"period": "2026-03-03"}).json()
         assert body["date"] == "2026-03-03"
         rows = body["standards"]
@@ -152,7 +148,7 @@ class TestValues:
             )
 
     def test_the_rows_read_as_a_contact_center_expects(self, client, judged, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         rows = rows_by_name(client.get(url(alice.id), {"period": "2026-03-03"}).json())
         csat, aht, qa, fcr = rows["CSAT"], rows["AHT phone"], rows["QA"], rows["FCR"]
         assert csat["period"] == {
@@ -179,13 +175,13 @@ class TestValues:
         assert (fcr["value"], fcr["sample_size"], fcr["outcome"]) == (50.0, 2, "missed")
 
     def test_standards_of_another_team_are_left_out(self, client, judged, paulo):
-        client.force_login(paulo.user)
+        login(client, paulo)
         body = client.get(url(paulo.id), {"period": "2026-03-02"}).json()
         assert [row["standard"]["name"] for row in body["standards"]] == ["CSAT", "FCR"]
         assert rows_by_name(body)["CSAT"]["outcome"] == "exceeded"  # 100 % >= 90 %
 
     def test_a_standard_not_evaluated_yet_has_a_null_outcome(self, client, judged, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(url(alice.id), {"period": "2026-03-05"}).json()
         csat = rows_by_name(body)["CSAT"]
         assert csat["period"]["start"] == "2026-03-05"
@@ -205,7 +201,7 @@ class TestValues:
         csat.target, csat.stretch_target = 60, 70
         standard_save(standard=csat, effective_from=date(2026, 3, 4))
         evaluate_periods(since=MONDAY, until=WEDNESDAY)
-        client.force_login(alice.user)
+        login(client, alice)
         tuesday = rows_by_name(client.get(url(alice.id), {"period": "2026-03-03"}).json())
         wednesday = rows_by_name(client.get(url(alice.id), {"period": "2026-03-04"}).json())
         assert (tuesday["CSAT"]["version"], tuesday["CSAT"]["target"]) == (1, 80.0)
@@ -213,7 +209,7 @@ class TestValues:
         assert wednesday["CSAT"]["outcome"] == "exceeded"
 
     def test_no_standards_is_an_empty_scorecard(self, client, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(url(alice.id), {"period": "2026-03-03"}).json()
         assert body == {
             "agent": {"id": alice.id, "name": alice.display_name},
@@ -234,13 +230,13 @@ class TestPeriod:
         ],
     )
     def test_a_day_a_week_or_a_month(self, client, judged, alice, period, day):
-        client.force_login(alice.user)
+        login(client, alice)
         response = client.get(url(alice.id), {"period": period})
         assert response.status_code == 200
         assert response.json()["date"] == day
 
     def test_a_month_judges_its_first_day(self, client, judged, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         rows = rows_by_name(client.get(url(alice.id), {"period": "2026-03"}).json())
         assert rows["CSAT"]["period"]["start"] == "2026-03-01"
         assert rows["CSAT"]["outcome"] is None  # Sunday 1 March was not evaluated
@@ -252,13 +248,13 @@ class TestPeriod:
         ["yesterday", "2026-13", "2026-02-30", "2026-W60", "2026-W00", "26-03-03", "2026-3-3"],
     )
     def test_a_bad_period_is_400(self, client, judged, alice, period):
-        client.force_login(alice.user)
+        login(client, alice)
         response = client.get(url(alice.id), {"period": period})
         assert response.status_code == 400
         assert list(response.json()) == ["period"]
 
     def test_the_message_says_what_is_accepted(self, client, alice):
-        client.force_login(alice.user)
+        login(client, alice)
         response = client.get(url(alice.id), {"period": "2026-13"})
         assert response.json() == {
             "period": [
@@ -273,7 +269,7 @@ class TestPeriod:
         today = datetime.now(UTC).date()
         two_am = datetime(today.year, today.month, today.day, 2, tzinfo=UTC)
         monkeypatch.setattr(timezone, "now", lambda: two_am)
-        client.force_login(dave)
+        login(client, dave)
         lisbon = client.get(url(alice.id)).json()["date"]
         sao_paulo = client.get(url(paulo.id)).json()["date"]
         assert lisbon == (today - timedelta(days=1)).isoformat()
@@ -286,7 +282,7 @@ class TestQueries:
     def test_query_count_does_not_grow_with_standards(
         self, client, request, judged, alice, persona, expected
     ):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
 
         def queries() -> tuple[int, int]:
             with CaptureQueriesContext(connection) as captured:

@@ -13,6 +13,7 @@ from performance.services.evaluation import evaluate_periods
 from performance.services.standards import standard_save
 from performance.services.tokens import feed_source_rotate_token
 from tests.factories import InteractionFactory, make_standard
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,6 @@ NOT_ADMINS = ["alice", "paulo", "bob", "carol"]
 
 def detail_url(standard_id: int) -> str:
     return reverse("api-standard-detail", args=[standard_id])
-
-
-def login(client, request, persona: str) -> None:
-    person = request.getfixturevalue(persona)
-    client.force_login(getattr(person, "user", person))
 
 
 @pytest.fixture
@@ -71,7 +67,7 @@ class TestReading:
     def test_everyone_logged_in_reads_the_list_and_a_standard(
         self, client, request, personas, csat, persona
     ):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         body = client.get(LIST_URL).json()
         assert body["count"] == 1
         assert [s["name"] for s in body["results"]] == ["CSAT"]
@@ -90,11 +86,11 @@ class TestReading:
         assert ServiceStandard.objects.count() == 1
 
     def test_unknown_standard_is_404(self, client, dave):
-        client.force_login(dave)
+        login(client, dave)
         assert client.get(detail_url(999_999)).status_code == 404
 
     def test_the_output_explains_the_rule_and_its_versions(self, client, alice, csat, lisbon):
-        client.force_login(alice.user)
+        login(client, alice)
         body = client.get(detail_url(csat.id)).json()
         assert body == {
             "id": csat.id,
@@ -139,7 +135,7 @@ class TestReading:
     def test_list_is_paginated_by_name(self, client, dave):
         for name in ["Volume", "AHT", "CSAT"]:
             make_standard(name=name)
-        client.force_login(dave)
+        login(client, dave)
         body = client.get(LIST_URL, {"page_size": 2}).json()
         assert body["count"] == 3
         assert [s["name"] for s in body["results"]] == ["AHT", "CSAT"]
@@ -154,7 +150,7 @@ class TestReading:
             standard = make_standard(name=f"S{n}", teams=[lisbon])
             standard.target = 70 + n
             standard_save(standard=standard, effective_from=date(2026, 6, 1))
-        client.force_login(dave)
+        login(client, dave)
         # session, user, count, page, teams, versions
         with django_assert_num_queries(6):
             body = client.get(LIST_URL).json()
@@ -165,7 +161,7 @@ class TestCreating:
     def test_an_admin_creates_a_standard_with_its_first_version(
         self, client, dave, lisbon, sao_paulo
     ):
-        client.force_login(dave)
+        login(client, dave)
         response = client.post(
             LIST_URL,
             new_standard(teams=[lisbon.id, sao_paulo.id]),
@@ -184,7 +180,7 @@ class TestCreating:
         assert (version.standard, version.created_by, version.target) == (standard, dave, 80)
 
     def test_defaults_fill_what_is_left_out(self, client, dave):
-        client.force_login(dave)
+        login(client, dave)
         response = client.post(
             LIST_URL,
             {"name": "QA", "metric": "qa", "active_from": "2026-01-01", "target": 85},
@@ -197,7 +193,7 @@ class TestCreating:
 
     @pytest.mark.parametrize("persona", NOT_ADMINS)
     def test_agents_and_leads_cannot_create(self, client, request, personas, persona):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         response = client.post(LIST_URL, new_standard(), content_type="application/json")
         assert response.status_code == 403
         assert response.json()["detail"] == "Only admins configure standards."
@@ -213,7 +209,7 @@ class TestValidation:
     """The model's clean() speaks through the API as 400s with field errors."""
 
     def post(self, client, dave, **fields):
-        client.force_login(dave)
+        login(client, dave)
         before = ServiceStandard.objects.count()
         response = client.post(LIST_URL, new_standard(**fields), content_type="application/json")
         assert response.status_code == 400
@@ -282,7 +278,7 @@ class TestValidation:
         assert "chat" in message and "phone" in message
 
     def test_a_standard_cannot_gate_itself(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(
             detail_url(csat.id), {"quality_gate": csat.id}, content_type="application/json"
         )
@@ -293,7 +289,7 @@ class TestValidation:
 
     def test_gates_cannot_form_a_loop(self, client, dave, csat):
         speed = make_standard(name="Speed", metric="aht", target=300, quality_gate=csat)
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(
             detail_url(csat.id), {"quality_gate": speed.id}, content_type="application/json"
         )
@@ -301,7 +297,7 @@ class TestValidation:
         assert response.json() == {"quality_gate": ["Gates cannot form a loop."]}
 
     def test_a_valid_gate_is_kept(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.post(
             LIST_URL,
             new_standard(metric="aht", period="day", target=300, stretch_target=240)
@@ -316,7 +312,7 @@ class TestValidation:
 class TestUpdating:
     @pytest.mark.parametrize("persona", NOT_ADMINS)
     def test_agents_and_leads_cannot_change(self, client, request, personas, csat, persona):
-        login(client, request, persona)
+        login(client, request.getfixturevalue(persona))
         for method in (client.put, client.patch):
             response = method(detail_url(csat.id), {"target": 50}, content_type="application/json")
             assert response.status_code == 403
@@ -330,19 +326,19 @@ class TestUpdating:
         assert response.status_code == 403
 
     def test_no_delete(self, client, request, personas, csat):
-        client.force_login(request.getfixturevalue("dave"))
+        login(client, request.getfixturevalue("dave"))
         assert client.delete(detail_url(csat.id)).status_code == 405
-        client.force_login(request.getfixturevalue("alice").user)
+        login(client, request.getfixturevalue("alice"))
         assert client.delete(detail_url(csat.id)).status_code == 403
         assert ServiceStandard.objects.filter(id=csat.id).exists()
 
     def test_unknown_standard_is_404(self, client, dave):
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(detail_url(999_999), {"target": 5}, content_type="application/json")
         assert response.status_code == 404
 
     def test_a_rule_change_is_a_new_version_from_effective_from(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(
             detail_url(csat.id),
             {"target": 85, "effective_from": "2026-03-01"},
@@ -358,7 +354,7 @@ class TestUpdating:
         assert StandardVersion.objects.get(standard=csat, number=2).created_by == dave
 
     def test_renaming_or_rescoping_is_no_new_version(self, client, dave, csat, sao_paulo):
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(
             detail_url(csat.id),
             {"name": "Satisfaction", "teams": [sao_paulo.id]},
@@ -374,14 +370,14 @@ class TestUpdating:
         assert len(body["versions"]) == 1
 
     def test_patch_keeps_teams_it_does_not_mention(self, client, dave, csat, lisbon):
-        client.force_login(dave)
+        login(client, dave)
         body = client.patch(
             detail_url(csat.id), {"min_sample": 5}, content_type="application/json"
         ).json()
         assert (body["teams"], body["min_sample"], body["version"]) == ([lisbon.id], 5, 2)
 
     def test_put_replaces_the_whole_standard(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.put(
             detail_url(csat.id),
             {"name": "CSAT", "metric": "csat", "active_from": "2026-01-01", "target": 75},
@@ -394,13 +390,13 @@ class TestUpdating:
         assert (body["target"], body["version"]) == (75.0, 2)
 
     def test_put_without_required_fields_is_400(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.put(detail_url(csat.id), {"target": 75}, content_type="application/json")
         assert response.status_code == 400
         assert set(response.json()) == {"name", "metric", "active_from"}
 
     def test_saving_the_same_rule_again_adds_no_version(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         body = client.patch(
             detail_url(csat.id),
             {"target": 80, "stretch_target": 90},
@@ -409,7 +405,7 @@ class TestUpdating:
         assert (body["version"], len(body["versions"])) == (1, 1)
 
     def test_a_rejected_change_writes_nothing(self, client, dave, csat):
-        client.force_login(dave)
+        login(client, dave)
         response = client.patch(
             detail_url(csat.id),
             {"name": "Renamed", "target": 95},  # now above the stretch target
@@ -435,7 +431,7 @@ def survey(source, agent, day: date, csat: int, n: int) -> None:
 
 class TestVersionsAndEvaluations:
     def test_old_evaluations_keep_their_version_after_an_update(self, client, source, alice, dave):
-        client.force_login(dave)
+        login(client, dave)
         created = client.post(
             LIST_URL,
             new_standard(

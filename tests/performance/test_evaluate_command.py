@@ -36,7 +36,7 @@ def test_evaluate_prints_a_json_report_and_is_idempotent(alice, source, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--since", "yesterday"], "'yesterday' is not a date"),
+        (["--since", "yesterday"], "'yesterday' is not a day"),
         (["--since", "2026-10-30", "--until", "2026-10-01"], "is after --until"),
     ],
 )

@@ -33,8 +33,8 @@ CHANGED = {
 
 
 def test_the_declaration_lists_every_rule_field():
-    assert RULE_FIELD_NAMES == tuple(field.name for field in RuleFields._meta.local_fields)
-    assert RULE_FIELDS == tuple(field.attname for field in RuleFields._meta.local_fields)
+    assert tuple(field.name for field in RuleFields._meta.local_fields) == RULE_FIELD_NAMES
+    assert tuple(field.attname for field in RuleFields._meta.local_fields) == RULE_FIELDS
     assert set(CHANGED) | {"quality_gate_id"} == set(RULE_FIELDS)
 
 

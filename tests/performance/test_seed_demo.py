@@ -28,11 +28,6 @@ AGENTS = 6
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed_demo(*args: str) -> str:
     out = io.StringIO()
     call_command("seed_demo", "--days", str(DAYS), "--agents", str(AGENTS), *args, stdout=out)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from performance.models import FeedBatch, Interaction
 from performance.services.ingest import feed_batch_process, feed_batch_receive
 from tests.factories import FeedBatchFactory, FeedRowErrorFactory, FeedSourceFactory
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +68,14 @@ def test_anonymous_is_sent_to_login_from_every_batch_page(client, bobs_batch):
 
 
 def test_agent_gets_403_on_every_batch_page(client, alice, bobs_batch):
-    client.force_login(alice.user)
+    login(client, alice)
     for url in (BATCHES, detail(bobs_batch), rejected_csv(bobs_batch)):
         assert client.get(url).status_code == 403
     assert client.post(reprocess(bobs_batch)).status_code == 403
 
 
 def test_lead_lists_only_the_batches_they_uploaded(client, bob, bobs_batch, carols_batch):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(BATCHES).content.decode()
 
@@ -83,7 +84,7 @@ def test_lead_lists_only_the_batches_they_uploaded(client, bob, bobs_batch, caro
 
 
 def test_lead_of_another_team_lists_only_theirs(client, carol, bobs_batch, carols_batch):
-    client.force_login(carol)
+    login(client, carol)
 
     html = client.get(BATCHES).content.decode()
 
@@ -98,7 +99,7 @@ def test_admin_lists_every_batch_and_filters_by_source_and_status(client, dave, 
         source=source, uploaded_by=carol, original_name="helpdesk-bad.csv", status="failed"
     )
     FeedBatchFactory(source=telephony, uploaded_by=None, via="api", original_name="pbx.csv")
-    client.force_login(dave)
+    login(client, dave)
 
     everything = client.get(BATCHES).content.decode()
     by_source = client.get(BATCHES, {"source": telephony.pk}).content.decode()
@@ -113,7 +114,7 @@ def test_admin_lists_every_batch_and_filters_by_source_and_status(client, dave, 
 
 
 def test_batch_list_htmx_filter_returns_only_the_table(client, bob, bobs_batch):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(
         BATCHES, {"status": "completed"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="batches"
@@ -127,7 +128,7 @@ def test_batch_list_htmx_filter_returns_only_the_table(client, bob, bobs_batch):
 
 def test_batch_list_is_paginated(client, dave, source):
     FeedBatchFactory.create_batch(55, source=source, uploaded_by=dave)
-    client.force_login(dave)
+    login(client, dave)
 
     first = client.get(BATCHES).content.decode()
     second = client.get(BATCHES, {"page": 2}).content.decode()
@@ -141,7 +142,7 @@ def test_batch_list_is_paginated(client, dave, source):
 
 
 def test_lead_reads_the_report_of_their_batch(client, bob, bobs_batch):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(detail(bobs_batch))
 
@@ -161,20 +162,20 @@ def test_lead_reads_the_report_of_their_batch(client, bob, bobs_batch):
 
 
 def test_lead_of_another_team_gets_404_for_a_batch_not_theirs(client, carol, bobs_batch):
-    client.force_login(carol)
+    login(client, carol)
     assert client.get(detail(bobs_batch)).status_code == 404
     assert client.get(rejected_csv(bobs_batch)).status_code == 404
     assert client.post(reprocess(bobs_batch)).status_code == 404
 
 
 def test_admin_reads_any_batch(client, dave, bobs_batch, carols_batch):
-    client.force_login(dave)
+    login(client, dave)
     assert client.get(detail(bobs_batch)).status_code == 200
     assert client.get(detail(carols_batch)).status_code == 200
 
 
 def test_unknown_batch_is_404(client, dave):
-    client.force_login(dave)
+    login(client, dave)
     assert client.get(reverse("feed-batch", args=[999999])).status_code == 404
 
 
@@ -182,7 +183,7 @@ def test_a_running_batch_polls_and_the_poll_that_sees_it_finish_brings_the_repor
     client, bob, alice, source
 ):
     batch = received(source, bob)
-    client.force_login(bob)
+    login(client, bob)
 
     page = client.get(detail(batch)).content.decode()
     waiting = client.get(detail(batch), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="progress")
@@ -209,7 +210,7 @@ def test_a_running_batch_polls_and_the_poll_that_sees_it_finish_brings_the_repor
 def test_rejected_rows_are_paginated_by_100(client, bob, source):
     batch = FeedBatchFactory(source=source, uploaded_by=bob, rejected_count=150)
     FeedRowErrorFactory.create_batch(150, batch=batch)
-    client.force_login(bob)
+    login(client, bob)
 
     first = client.get(detail(batch)).content.decode()
     second = client.get(detail(batch), {"page": 2}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="report")
@@ -225,7 +226,7 @@ def test_rejected_rows_are_paginated_by_100(client, bob, source):
 def test_batch_page_needs_few_queries(client, bob, source, django_assert_max_num_queries):
     batch = FeedBatchFactory(source=source, uploaded_by=bob, rejected_count=300)
     FeedRowErrorFactory.create_batch(300, batch=batch)
-    client.force_login(bob)
+    login(client, bob)
 
     with django_assert_max_num_queries(7):
         assert client.get(detail(batch)).status_code == 200
@@ -236,7 +237,7 @@ def test_polling_a_running_batch_reads_no_report(
 ):
     batch = FeedBatchFactory(source=source, uploaded_by=bob, status="processing")
     FeedRowErrorFactory.create_batch(300, batch=batch)
-    client.force_login(bob)
+    login(client, bob)
 
     with django_assert_max_num_queries(5):
         response = client.get(detail(batch), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="progress")
@@ -248,7 +249,7 @@ def test_polling_a_running_batch_reads_no_report(
 
 
 def test_rejected_rows_download_as_csv(client, bob, bobs_batch):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(rejected_csv(bobs_batch))
 
@@ -269,7 +270,7 @@ def test_rejected_rows_download_as_csv(client, bob, bobs_batch):
 
 
 def test_admin_downloads_any_batchs_rejected_rows(client, dave, bobs_batch):
-    client.force_login(dave)
+    login(client, dave)
     response = client.get(rejected_csv(bobs_batch))
     assert response.status_code == 200
     assert len(list(csv.reader(io.StringIO(b"".join(response).decode("utf-8-sig"))))) == 4
@@ -286,7 +287,7 @@ def test_reprocessing_leaves_the_facts_unchanged(
     client, bob, bobs_batch, django_capture_on_commit_callbacks
 ):
     before = facts()
-    client.force_login(bob)
+    login(client, bob)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(reprocess(bobs_batch))
@@ -311,7 +312,7 @@ def test_reprocessing_leaves_the_facts_unchanged(
 
 
 def test_reprocess_needs_a_post(client, bob, bobs_batch):
-    client.force_login(bob)
+    login(client, bob)
     assert client.get(reprocess(bobs_batch)).status_code == 405
 
 
@@ -319,7 +320,7 @@ def test_a_batch_already_waiting_is_not_queued_twice(
     client, bob, source, django_capture_on_commit_callbacks
 ):
     batch = received(source, bob)
-    client.force_login(bob)
+    login(client, bob)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(reprocess(batch), follow=True)
@@ -335,7 +336,7 @@ def test_a_batch_that_failed_on_receipt_is_not_reprocessed(
 ):
     settings.FEED_MAX_BYTES = 10
     batch = received(source, dave)
-    client.force_login(dave)
+    login(client, dave)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         client.post(reprocess(batch))
@@ -347,7 +348,7 @@ def test_a_batch_that_failed_on_receipt_is_not_reprocessed(
 
 
 def test_htmx_history_restore_gets_the_whole_page(client, bob, bobs_batch):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(
         detail(bobs_batch), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"

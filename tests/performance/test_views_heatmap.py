@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from performance.services.evaluation import evaluate_periods
 from tests.factories import AgentFactory, UserFactory, make_interactions, make_standard
+from tests.scenarios import login, score_week_44, week_standards
 
 pytestmark = pytest.mark.django_db
 
@@ -43,51 +44,12 @@ def scorecard_at(agent, day: str) -> str:
 
 @pytest.fixture
 def standards():
-    quality = make_standard(name="Quality", metric="qa", period="week", target=85, min_sample=1)
-    return {
-        "csat": make_standard(
-            name="Customer satisfaction",
-            metric="csat",
-            period="week",
-            target=80,
-            stretch_target=90,
-            min_sample=3,
-        ),
-        "aht": make_standard(
-            name="Phone handle time",
-            metric="aht",
-            channel="phone",
-            period="week",
-            target=360,
-            stretch_target=300,
-            min_sample=2,
-            quality_gate=quality,
-        ),
-        "qa": quality,
-        "daily": make_standard(name="Daily CSAT", metric="csat", period="day", target=80),
-    }
+    return week_standards(daily=True)
 
 
 @pytest.fixture
 def scored(standards, alice, paulo, source):
-    make_interactions(
-        alice,
-        source=source,
-        on=date(2026, 10, 27),
-        count=4,
-        csat=[5, 5, 4, 4],
-        handle_seconds=[300, 320, 300, 320],
-        qa_score=[90, None, None, None],
-    )
-    make_interactions(
-        paulo,
-        source=source,
-        on=date(2026, 10, 27),
-        count=3,
-        csat=[1, 2, 5],
-        handle_seconds=[400, 420, 440],
-    )
-    evaluate_periods(since=date(2026, 10, 19), until=date(2026, 11, 1))
+    score_week_44(alice, paulo, source=source)
     return standards
 
 
@@ -103,25 +65,25 @@ def test_anonymous_is_sent_to_login(client):
 
 def test_agents_get_403(client, scored, alice, paulo):
     for agent in (alice, paulo):
-        client.force_login(agent.user)
+        login(client, agent)
         assert client.get(heatmap(period="2026-W44")).status_code == 403
 
 
 def test_lead_sees_only_their_teams_agents(client, scored, alice, paulo, bob, carol):
-    client.force_login(bob)
+    login(client, bob)
     html = client.get(heatmap(period="2026-W44")).content.decode()
     assert alice.display_name in table_of(html)
     assert paulo.display_name not in html
     assert 'name="team"' not in html  # one team: nothing to switch
 
-    client.force_login(carol)
+    login(client, carol)
     html = client.get(heatmap(period="2026-W44")).content.decode()
     assert paulo.display_name in table_of(html)
     assert alice.display_name not in html
 
 
 def test_lead_cannot_ask_for_another_team(client, scored, bob, sao_paulo, paulo):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(heatmap(period="2026-W44", team=sao_paulo.id))
 
@@ -132,7 +94,7 @@ def test_lead_cannot_ask_for_another_team(client, scored, bob, sao_paulo, paulo)
 
 
 def test_admin_sees_every_team_and_can_pick_one(client, scored, alice, paulo, dave, lisbon):
-    client.force_login(dave)
+    login(client, dave)
 
     everyone = client.get(heatmap(period="2026-W44")).content.decode()
     one_team = client.get(heatmap(period="2026-W44", team=lisbon.id)).content.decode()
@@ -146,7 +108,7 @@ def test_admin_sees_every_team_and_can_pick_one(client, scored, alice, paulo, da
 
 def test_lead_of_several_teams_gets_the_team_switch(client, scored, bob, sao_paulo, paulo):
     sao_paulo.leads.add(bob)
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(period="2026-W44")).content.decode()
 
@@ -155,7 +117,7 @@ def test_lead_of_several_teams_gets_the_team_switch(client, scored, bob, sao_pau
 
 
 def test_lead_without_a_team_is_told_so(client, scored):
-    client.force_login(UserFactory(username="erin", groups=["Team Lead"]))
+    login(client, UserFactory(username="erin", groups=["Team Lead"]))
 
     html = client.get(HEATMAP).content.decode()
 
@@ -163,7 +125,7 @@ def test_lead_without_a_team_is_told_so(client, scored):
 
 
 def test_heatmap_accepts_only_get(client, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     assert client.post(HEATMAP).status_code == 405
 
@@ -172,7 +134,7 @@ def test_heatmap_accepts_only_get(client, bob):
 
 
 def test_cells_carry_value_and_outcome_and_open_the_scorecard(client, scored, alice, paulo, dave):
-    client.force_login(dave)
+    login(client, dave)
 
     html = client.get(heatmap(kind="week", period="2026-W44")).content.decode()
 
@@ -204,7 +166,7 @@ def test_cells_carry_value_and_outcome_and_open_the_scorecard(client, scored, al
 
 def test_an_agent_without_an_evaluation_shows_not_evaluated_yet(client, scored, lisbon, bob):
     newcomer = AgentFactory(team=lisbon)
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(period="2026-W44")).content.decode()
 
@@ -218,7 +180,7 @@ def test_a_standard_of_another_team_reads_does_not_apply(
 ):
     make_standard(name="Sao Paulo QA", metric="qa", period="week", target=80, teams=[sao_paulo])
     evaluate_periods(since=WEEK_44, until=WEEK_44)
-    client.force_login(dave)
+    login(client, dave)
 
     html = client.get(heatmap(period="2026-W44")).content.decode()
 
@@ -227,7 +189,7 @@ def test_a_standard_of_another_team_reads_does_not_apply(
 
 
 def test_kind_switches_to_the_standards_of_that_period_length(client, scored, alice, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(kind="day", period="2026-10-27")).content.decode()
 
@@ -237,7 +199,7 @@ def test_kind_switches_to_the_standards_of_that_period_length(client, scored, al
 
 
 def test_a_period_key_of_another_kind_keeps_the_place(client, scored, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(kind="month", period="2026-W44")).content.decode()
 
@@ -247,7 +209,7 @@ def test_a_period_key_of_another_kind_keeps_the_place(client, scored, bob):
 
 
 def test_channel_switch_keeps_all_channel_standards_and_that_channel(client, scored, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(period="2026-W44", channel="chat")).content.decode()
 
@@ -257,7 +219,7 @@ def test_channel_switch_keeps_all_channel_standards_and_that_channel(client, sco
 
 
 def test_previous_and_next_links_keep_the_switches(client, scored, bob, lisbon):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(heatmap(kind="week", period="2026-W44", channel="phone")).content.decode()
 
@@ -271,7 +233,7 @@ def test_previous_and_next_links_keep_the_switches(client, scored, bob, lisbon):
 def test_default_period_contains_yesterday_in_the_teams_zone(client, standards, bob):
     yesterday = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date() - timedelta(days=1)
     monday = yesterday - timedelta(days=yesterday.weekday())
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(HEATMAP).content.decode()
 
@@ -281,7 +243,7 @@ def test_default_period_contains_yesterday_in_the_teams_zone(client, standards, 
 
 
 def test_htmx_request_gets_only_the_table_partial_and_the_canonical_url(client, scored, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(
         heatmap(kind="month", period="2026-W44", channel=""), headers={"HX-Request": "true"}
@@ -295,7 +257,7 @@ def test_htmx_request_gets_only_the_table_partial_and_the_canonical_url(client, 
 
 
 def test_htmx_history_restore_gets_the_whole_page(client, scored, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(
         heatmap(period="2026-W44"),
@@ -318,7 +280,7 @@ def test_htmx_history_restore_gets_the_whole_page(client, scored, bob):
     ],
 )
 def test_bad_parameters_are_a_400_that_says_why(client, scored, bob, params):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(heatmap(**params))
 
@@ -331,7 +293,7 @@ def test_bad_parameters_are_a_400_that_says_why(client, scored, bob, params):
 def test_heatmap_queries_do_not_grow_with_agents_or_standards(
     client, dave, lisbon, sao_paulo, source, django_assert_max_num_queries
 ):
-    client.force_login(dave)
+    login(client, dave)
     make_standard(name="CSAT", metric="csat", period="week", target=80)
     make_standard(name="QA", metric="qa", period="week", target=80, teams=[lisbon])
 
@@ -365,7 +327,7 @@ def test_heatmap_queries_do_not_grow_with_agents_or_standards(
 
 def test_next_stops_at_the_period_under_way(client, standards, bob):
     today = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date()
-    client.force_login(bob)
+    login(client, bob)
 
     yesterday_html = client.get(heatmap(kind="day")).content.decode()
     today_html = client.get(heatmap(kind="day", period=today.isoformat())).content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD, FeedBatchFactory, FeedSourceFactory, InteractionFactory
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_wrong_password_shows_an_error(client, alice):
 
 
 def test_logout_needs_a_post_and_ends_the_session(client, alice):
-    client.force_login(alice.user)
+    login(client, alice)
     assert client.get(reverse("logout")).status_code == 405
 
     response = client.post(reverse("logout"))
@@ -60,7 +61,7 @@ def test_agent_sees_their_team_and_own_recent_interactions(client, alice, paulo,
         InteractionFactory(agent=alice, source=source, started_at=now - timedelta(days=days))
     InteractionFactory(agent=alice, source=source, started_at=now - timedelta(days=45))
     InteractionFactory(agent=paulo, source=source, started_at=now - timedelta(days=1))
-    client.force_login(alice.user)
+    login(client, alice)
 
     response = client.get(HOME)
 
@@ -75,7 +76,7 @@ def test_agent_sees_their_team_and_own_recent_interactions(client, alice, paulo,
 
 def test_agent_does_not_see_batches_or_sources(client, alice, bob, source):
     FeedBatchFactory(source=source, uploaded_by=bob, original_name="bobs-feed.csv")
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(HOME).content.decode()
 
@@ -86,7 +87,7 @@ def test_agent_does_not_see_batches_or_sources(client, alice, bob, source):
 def test_lead_sees_their_teams_and_the_batches_they_uploaded(client, bob, carol, alice, source):
     FeedBatchFactory(source=source, uploaded_by=bob, original_name="bobs-feed.csv")
     FeedBatchFactory(source=source, uploaded_by=carol, original_name="carols-feed.csv")
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(HOME)
 
@@ -102,7 +103,7 @@ def test_lead_sees_their_teams_and_the_batches_they_uploaded(client, bob, carol,
 
 def test_lead_of_another_team_sees_only_their_own(client, bob, carol, source):
     FeedBatchFactory(source=source, uploaded_by=bob, original_name="bobs-feed.csv")
-    client.force_login(carol)
+    login(client, carol)
 
     html = client.get(HOME).content.decode()
 
@@ -115,7 +116,7 @@ def test_admin_sees_sources_and_all_recent_batches(client, dave, bob, carol, sou
     FeedSourceFactory(name="Telephony", slug="telephony", active=False)
     FeedBatchFactory(source=source, uploaded_by=bob, original_name="bobs-feed.csv")
     FeedBatchFactory(source=source, uploaded_by=carol, original_name="carols-feed.csv")
-    client.force_login(dave)
+    login(client, dave)
 
     response = client.get(HOME)
 
@@ -132,7 +133,7 @@ def test_admin_sees_sources_and_all_recent_batches(client, dave, bob, carol, sou
 def test_home_needs_few_queries(client, dave, source, django_assert_max_num_queries):
     for _ in range(10):
         FeedBatchFactory(source=source, uploaded_by=dave)
-    client.force_login(dave)
+    login(client, dave)
 
     with django_assert_max_num_queries(8):
         assert client.get(HOME).status_code == 200

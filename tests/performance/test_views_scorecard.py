@@ -18,6 +18,7 @@ from performance.models import Evaluation
 from performance.services.evaluation import evaluate_periods
 from performance.services.standards import standard_save
 from tests.factories import AgentFactory, UserFactory, make_interactions, make_standard
+from tests.scenarios import login, score_week_44, week_standards
 
 pytestmark = pytest.mark.django_db
 
@@ -56,53 +57,12 @@ def trend_data(card_html: str) -> dict:
 
 @pytest.fixture
 def standards():
-    quality = make_standard(name="Quality", metric="qa", period="week", target=85, min_sample=1)
-    return {
-        "csat": make_standard(
-            name="Customer satisfaction",
-            metric="csat",
-            period="week",
-            target=80,
-            stretch_target=90,
-            min_sample=3,
-        ),
-        "aht": make_standard(
-            name="Phone handle time",
-            metric="aht",
-            channel="phone",
-            period="week",
-            target=360,
-            stretch_target=300,
-            min_sample=2,
-            quality_gate=quality,
-        ),
-        "qa": quality,
-    }
+    return week_standards()
 
 
 @pytest.fixture
 def scored(standards, alice, paulo, source):
-    """Week 43: alice misses CSAT. Week 44: alice exceeds CSAT, meets AHT (gate passed) and QA;
-    paulo misses CSAT and AHT and has no QA evaluation data."""
-    make_interactions(alice, source=source, on=date(2026, 10, 21), count=3, csat=[5, 3, 2])
-    make_interactions(
-        alice,
-        source=source,
-        on=date(2026, 10, 27),
-        count=4,
-        csat=[5, 5, 4, 4],
-        handle_seconds=[300, 320, 300, 320],
-        qa_score=[90, None, None, None],
-    )
-    make_interactions(
-        paulo,
-        source=source,
-        on=date(2026, 10, 27),
-        count=3,
-        csat=[1, 2, 5],
-        handle_seconds=[400, 420, 440],
-    )
-    evaluate_periods(since=date(2026, 10, 19), until=date(2026, 11, 1))
+    score_week_44(alice, paulo, source=source, week_before=True)
     return standards
 
 
@@ -118,7 +78,7 @@ def test_anonymous_is_sent_to_login_from_every_scorecard_page(client, scored, al
 
 
 def test_agent_opens_their_own_scorecard_from_me(client, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     response = client.get(ME)
 
@@ -127,7 +87,7 @@ def test_agent_opens_their_own_scorecard_from_me(client, alice):
 
 
 def test_me_keeps_the_date_asked_for(client, paulo):
-    client.force_login(paulo.user)
+    login(client, paulo)
 
     response = client.get(f"{ME}?date={DAY}")
 
@@ -135,7 +95,7 @@ def test_me_keeps_the_date_asked_for(client, paulo):
 
 
 def test_lead_without_an_agent_is_sent_from_me_to_the_team_heatmap(client, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     response = client.get(ME, follow=True)
 
@@ -144,7 +104,7 @@ def test_lead_without_an_agent_is_sent_from_me_to_the_team_heatmap(client, bob):
 
 
 def test_user_without_agent_or_team_is_sent_home_from_me(client):
-    client.force_login(UserFactory(username="visitor"))
+    login(client, UserFactory(username="visitor"))
 
     response = client.get(ME, follow=True)
 
@@ -153,27 +113,27 @@ def test_user_without_agent_or_team_is_sent_home_from_me(client):
 
 
 def test_agent_sees_only_their_own_scorecard(client, scored, alice, paulo):
-    client.force_login(alice.user)
+    login(client, alice)
     assert client.get(scorecard(alice)).status_code == 200
     assert client.get(scorecard(paulo)).status_code == 404
 
-    client.force_login(paulo.user)
+    login(client, paulo)
     assert client.get(scorecard(paulo)).status_code == 200
     assert client.get(scorecard(alice)).status_code == 404
 
 
 def test_lead_opens_the_scorecards_of_their_team_only(client, scored, alice, paulo, bob, carol):
-    client.force_login(bob)
+    login(client, bob)
     assert client.get(scorecard(alice)).status_code == 200
     assert client.get(scorecard(paulo)).status_code == 404
 
-    client.force_login(carol)
+    login(client, carol)
     assert client.get(scorecard(paulo)).status_code == 200
     assert client.get(scorecard(alice)).status_code == 404
 
 
 def test_admin_opens_every_scorecard(client, scored, alice, paulo, dave):
-    client.force_login(dave)
+    login(client, dave)
 
     assert client.get(scorecard(alice)).status_code == 200
     assert client.get(scorecard(paulo)).status_code == 200
@@ -192,20 +152,20 @@ def test_interactions_page_follows_the_scorecard_rule(
         dave: {alices: 200, paulos: 200},
     }
     for user, statuses in expected.items():
-        client.force_login(user)
+        login(client, user)
         for url, status in statuses.items():
             assert client.get(url).status_code == status, (user.username, url)
 
 
 def test_unknown_agent_and_evaluation_are_404(client, dave):
-    client.force_login(dave)
+    login(client, dave)
 
     assert client.get(reverse("agent-scorecard", args=[999999])).status_code == 404
     assert client.get(reverse("evaluation-interactions", args=[999999])).status_code == 404
 
 
 def test_scorecard_pages_accept_only_get(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     assert client.post(scorecard(alice)).status_code == 405
     assert client.post(interactions(evaluation_of(alice, scored["csat"]))).status_code == 405
@@ -215,7 +175,7 @@ def test_scorecard_pages_accept_only_get(client, scored, alice):
 
 
 def test_scorecard_shows_value_target_outcome_sample_points_and_version(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice)).content.decode()
 
@@ -255,7 +215,7 @@ def test_scorecard_says_when_the_gate_takes_the_points_away(client, scored, paul
         qa_score=[50, 60, 70],
     )
     evaluate_periods(since=WEEK_44, until=WEEK_44 + timedelta(days=6))
-    client.force_login(dave)
+    login(client, dave)
 
     html = client.get(scorecard(paulo)).content.decode()
 
@@ -268,7 +228,7 @@ def test_scorecard_says_when_the_gate_takes_the_points_away(client, scored, paul
 
 
 def test_missing_evaluation_says_not_evaluated_yet_rather_than_zero(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice, day="2026-09-02")).content.decode()
 
@@ -280,7 +240,7 @@ def test_missing_evaluation_says_not_evaluated_yet_rather_than_zero(client, scor
 
 
 def test_insufficient_data_is_shown_as_such(client, scored, paulo, carol):
-    client.force_login(carol)
+    login(client, carol)
 
     html = client.get(scorecard(paulo)).content.decode()
 
@@ -295,7 +255,7 @@ def test_scorecard_names_the_version_an_evaluation_was_computed_with(client, sco
     csat.target = 95
     standard_save(standard=csat, effective_from=WEEK_44)
     evaluate_periods(since=date(2026, 10, 19), until=date(2026, 11, 1))
-    client.force_login(alice.user)
+    login(client, alice)
 
     this_week = cards(client.get(scorecard(alice)).content.decode())["Customer satisfaction"]
     week_before = cards(client.get(scorecard(alice, day="2026-10-21")).content.decode())[
@@ -308,7 +268,7 @@ def test_scorecard_names_the_version_an_evaluation_was_computed_with(client, sco
 
 
 def test_trend_holds_twelve_periods_with_outcomes_and_targets(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice)).content.decode()
 
@@ -328,7 +288,7 @@ def test_trend_holds_twelve_periods_with_outcomes_and_targets(client, scored, al
 
 
 def test_previous_and_next_move_by_the_shortest_period_on_the_card(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice)).content.decode()
 
@@ -338,7 +298,7 @@ def test_previous_and_next_move_by_the_shortest_period_on_the_card(client, score
 
 
 def test_next_is_disabled_at_the_present(client, scored, alice):
-    client.force_login(alice.user)
+    login(client, alice)
     today = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date()
 
     html = client.get(scorecard(alice, day=today.isoformat())).content.decode()
@@ -351,7 +311,7 @@ def test_default_date_is_yesterday_in_the_agents_team_zone(client, standards, al
     yesterday = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date() - timedelta(days=1)
     make_interactions(alice, source=source, on=yesterday, count=3, csat=[5, 5, 5])
     evaluate_periods(since=yesterday, until=yesterday)
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice, day=None)).content.decode()
 
@@ -363,7 +323,7 @@ def test_default_date_is_yesterday_in_the_agents_team_zone(client, standards, al
     "bad", ["yesterday", "2026-13-01", "2026-02-30", "0001-01-01", "9999-12-31"]
 )
 def test_a_bad_date_is_a_400_that_says_why(client, scored, alice, bad):
-    client.force_login(alice.user)
+    login(client, alice)
 
     response = client.get(scorecard(alice, day=bad))
 
@@ -374,7 +334,7 @@ def test_a_bad_date_is_a_400_that_says_why(client, scored, alice, bad):
 
 
 def test_team_without_standards_gets_a_clear_empty_state(client, alice):
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(scorecard(alice)).content.decode()
 
@@ -382,7 +342,7 @@ def test_team_without_standards_gets_a_clear_empty_state(client, alice):
 
 
 def test_lead_reaches_the_team_heatmap_from_an_agents_scorecard(client, scored, alice, bob):
-    client.force_login(bob)
+    login(client, bob)
 
     html = client.get(scorecard(alice)).content.decode()
 
@@ -396,7 +356,7 @@ def test_scorecard_queries_do_not_grow_with_standards(
     make_interactions(
         alice, source=source, on=date(2026, 10, 27), count=4, csat=[5, 5, 4, 2], qa_score=90
     )
-    client.force_login(alice.user)
+    login(client, alice)
 
     def measure() -> int:
         evaluate_periods(since=date(2026, 8, 1), until=date(2026, 11, 1))
@@ -422,7 +382,7 @@ def test_scorecard_queries_do_not_grow_with_standards(
 
 def test_interactions_page_lists_the_facts_behind_the_number(client, scored, alice):
     evaluation = evaluation_of(alice, scored["csat"])
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(interactions(evaluation)).content.decode()
 
@@ -443,7 +403,7 @@ def test_interactions_page_shows_the_columns_of_the_metric(client, scored, alice
         alice, source=source, on=date(2026, 10, 28), count=1, channel="chat", handle_seconds=999
     )
     evaluate_periods(since=WEEK_44, until=WEEK_44 + timedelta(days=6))
-    client.force_login(alice.user)
+    login(client, alice)
 
     html = client.get(interactions(evaluation_of(alice, scored["aht"]))).content.decode()
 
@@ -458,7 +418,7 @@ def test_interactions_are_paginated_by_fifty(client, standards, alice, source):
     make_interactions(alice, source=source, on=date(2026, 10, 27), count=120, csat=4)
     evaluate_periods(since=WEEK_44, until=WEEK_44)
     url = interactions(evaluation_of(alice, standards["csat"]))
-    client.force_login(alice.user)
+    login(client, alice)
 
     first = client.get(url).content.decode()
     last = client.get(f"{url}?page=3").content.decode()
@@ -471,7 +431,7 @@ def test_interactions_are_paginated_by_fifty(client, standards, alice, source):
 def test_htmx_page_switch_returns_only_the_interactions_partial(client, standards, alice, source):
     make_interactions(alice, source=source, on=date(2026, 10, 27), count=60, csat=4)
     evaluate_periods(since=WEEK_44, until=WEEK_44)
-    client.force_login(alice.user)
+    login(client, alice)
 
     response = client.get(
         f"{interactions(evaluation_of(alice, standards['csat']))}?page=2",
@@ -486,7 +446,7 @@ def test_htmx_page_switch_returns_only_the_interactions_partial(client, standard
 
 def test_a_teammate_cannot_open_another_agents_scorecard(client, scored, alice, lisbon):
     other = AgentFactory(team=lisbon)
-    client.force_login(other.user)
+    login(client, other)
 
     assert client.get(interactions(evaluation_of(alice, scored["csat"]))).status_code == 404
     assert client.get(scorecard(alice)).status_code == 404
@@ -496,11 +456,11 @@ def test_navigation_offers_my_scorecard_to_agents_and_the_team_to_leads(client, 
     me = f'href="{ME}"'
     team = f'href="{reverse("team-heatmap")}"'
 
-    client.force_login(alice.user)
+    login(client, alice)
     agents_home = client.get(reverse("home")).content.decode()
-    client.force_login(bob)
+    login(client, bob)
     leads_home = client.get(reverse("home")).content.decode()
-    client.force_login(dave)
+    login(client, dave)
     admins_home = client.get(reverse("home")).content.decode()
 
     assert me in agents_home and team not in agents_home

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from performance.models import FeedBatch, Interaction
 from tests.factories import FeedSourceFactory
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_anonymous_is_sent_to_login(client, source):
 
 
 def test_agent_may_not_open_or_post_the_upload_page(client, alice, source):
-    client.force_login(alice.user)
+    login(client, alice)
     assert client.get(UPLOAD).status_code == 403
 
     response = upload(client, source, GOOD_AND_BAD)
@@ -50,7 +51,7 @@ def test_agent_may_not_open_or_post_the_upload_page(client, alice, source):
 @pytest.mark.parametrize("persona", ["bob", "carol", "dave"])
 def test_leads_and_admins_see_the_active_sources(client, request, persona, source):
     FeedSourceFactory(name="Retired PBX", slug="retired-pbx", active=False)
-    client.force_login(request.getfixturevalue(persona))
+    login(client, request.getfixturevalue(persona))
 
     response = client.get(UPLOAD)
 
@@ -64,7 +65,7 @@ def test_leads_and_admins_see_the_active_sources(client, request, persona, sourc
 def test_uploading_good_and_bad_rows_keeps_the_good_and_reports_the_bad(
     client, bob, alice, paulo, source, django_capture_on_commit_callbacks
 ):
-    client.force_login(bob)
+    login(client, bob)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = upload(client, source, GOOD_AND_BAD)
@@ -99,7 +100,7 @@ def test_uploading_good_and_bad_rows_keeps_the_good_and_reports_the_bad(
 def test_format_override_reads_a_json_lines_file_on_a_csv_source(
     client, dave, alice, source, django_capture_on_commit_callbacks
 ):
-    client.force_login(dave)
+    login(client, dave)
     jsonl = (
         '{"external_id": "J1", "agent": "A1", "channel": "chat", '
         '"started_at": "2026-10-05T10:00:00Z", "first_response_seconds": 12}\n'
@@ -118,7 +119,7 @@ def test_a_file_over_the_size_limit_shows_its_batch_with_the_reason(
     client, bob, source, settings, django_capture_on_commit_callbacks
 ):
     settings.FEED_MAX_BYTES = 50
-    client.force_login(bob)
+    login(client, bob)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = upload(client, source, GOOD_AND_BAD)
@@ -136,7 +137,7 @@ def test_a_file_over_the_size_limit_shows_its_batch_with_the_reason(
 def test_a_file_that_is_not_utf8_shows_its_batch_with_the_reason(
     client, carol, source, django_capture_on_commit_callbacks
 ):
-    client.force_login(carol)
+    login(client, carol)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, source, "external_id;agent\nT1;Jo\xe3o\n".encode("latin-1"))
@@ -152,7 +153,7 @@ def test_a_file_that_is_not_utf8_shows_its_batch_with_the_reason(
 def test_an_empty_file_is_received_and_fails_with_a_reason(
     client, bob, source, django_capture_on_commit_callbacks
 ):
-    client.force_login(bob)
+    login(client, bob)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, source, b"")
@@ -163,7 +164,7 @@ def test_an_empty_file_is_received_and_fails_with_a_reason(
 
 def test_missing_file_or_inactive_source_redisplays_the_form(client, bob, source):
     retired = FeedSourceFactory(name="Retired PBX", slug="retired-pbx", active=False)
-    client.force_login(bob)
+    login(client, bob)
 
     no_file = client.post(UPLOAD, {"source": source.pk})
     inactive = upload(client, retired, GOOD_AND_BAD)

@@ -1,32 +1,44 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from performance.periods import Period, PeriodKeyError, parse_period_key
 from performance.services.evaluation import evaluate_periods
 
 
-def _date(value: str) -> date:
+def _period(value: str) -> Period:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+        return parse_period_key(value)
+    except PeriodKeyError as error:
+        raise CommandError(error.message) from None
 
 
 class Command(BaseCommand):
     help = "(Re)evaluate every agent against every service standard for the periods in a range."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--since", help="first day (default: 35 days before --until)")
-        parser.add_argument("--until", help="last day (default: yesterday)")
+        parser.add_argument(
+            "--since",
+            help="first day, or the first day of a week (2026-W44) or month (2026-10) "
+            "(default: 35 days before --until)",
+        )
+        parser.add_argument(
+            "--until",
+            help="last day, or the last day of a week or month (default: yesterday)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, since: str | None, until: str | None, **options) -> None:
-        last = _date(until) if until else timezone.localdate() - timedelta(days=1)
-        first = _date(since) if since else last - timedelta(days=35)
+        last = (
+            _period(until).end - timedelta(days=1)
+            if until
+            else timezone.localdate() - timedelta(days=1)
+        )
+        first = _period(since).start if since else last - timedelta(days=35)
         if first > last:
             raise CommandError(f"--since {first} is after --until {last}")
         run = evaluate_periods(since=first, until=last)
