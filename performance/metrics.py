@@ -10,7 +10,7 @@ channels share one grouped query: each aggregate filters its own rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 
 
 class Direction(StrEnum):
@@ -36,11 +37,13 @@ class Direction(StrEnum):
 @dataclass(frozen=True)
 class Ratio:
     """A metric's aggregates for one standard: value = numerator / denominator * scale, or
-    the numerator itself when there is no denominator (volume)."""
+    the numerator itself when there is no denominator (volume). `rows` picks the period's
+    facts that lie behind the number, the ones its sample counts."""
 
     numerator: Aggregate
     denominator: Aggregate | None
     sample: Aggregate
+    rows: Q
     scale: float = 1.0
 
     def value(self, numerator: float | None, denominator: float | None) -> float | None:
@@ -52,27 +55,51 @@ class Ratio:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A column of the rows behind a number: a fact field, and how a cell shows it
+    (duration, number, flag, within_threshold, satisfied, nps_group or plain); a flag with
+    `good_when` is toned good or bad."""
+
+    label: str
+    field: str
+    shows: str = "plain"
+    good_when: bool | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.shows in ("duration", "number")
+
+
+def _counted_once(fact: object) -> object:
+    return fact.id
+
+
+@dataclass(frozen=True)
 class Metric:
+    """A KPI: its formula (`aggregates`), how it is explained, and the rows behind it."""
+
     key: str
     label: str
     unit: str
     direction: Direction
-    input: str
     sample_label: str
     # Built per standard because some metrics (sla) depend on the standard's threshold;
     # called with the threshold and the rows in scope (Q() for all).
     aggregates: Callable[[int | None, Q], Ratio]
+    explanation: str
+    columns: tuple[Column, ...]
     needs_threshold: bool = False
+    # What one row behind the number adds to the sample: itself, or (contacts per case) its
+    # resolved case, counted once however many contacts it took; None: nothing.
+    sample_key: Callable[[object], object | None] = _counted_once
 
     def ratio(self, threshold: int | None, *, channel: str = "") -> Ratio:
         """The aggregates over one channel's interactions ("" for all channels)."""
         return self.aggregates(threshold, Q(channel=channel) if channel else Q())
 
-    def beats(self, value: float, target: float) -> bool:
-        """Whether `value` meets `target` in this metric's direction (ties meet)."""
-        if self.direction is Direction.HIGHER:
-            return value >= target
-        return value <= target
+    def sample_of(self, facts: Iterable[object]) -> int:
+        """The sample size the rows behind a number make (the engine counts it in SQL)."""
+        return len({key for key in map(self.sample_key, facts) if key is not None})
 
     def is_beyond(self, stretch: float, target: float) -> bool:
         """Whether a stretch target lies beyond the target in this metric's direction."""
@@ -92,6 +119,7 @@ def _mean(field: str, *, only: Q | None = None) -> Callable[[int | None, Q], Rat
             numerator=Sum(Cast(field, FloatField()), filter=carried),
             denominator=_count_where(carried),
             sample=_count_where(carried),
+            rows=carried,
         )
 
     return build
@@ -104,6 +132,7 @@ def _percent_of(field: str, success: Q) -> Callable[[int | None, Q], Ratio]:
             numerator=_count_where(carried & success),
             denominator=_count_where(carried),
             sample=_count_where(carried),
+            rows=carried,
             scale=100.0,
         )
 
@@ -116,6 +145,7 @@ def _rate(flag: str) -> Callable[[int | None, Q], Ratio]:
             numerator=_count_where(Q(**{flag: True}) & scope),
             denominator=_count_where(scope),
             sample=_count_where(scope),
+            rows=scope,
             scale=100.0,
         )
 
@@ -128,6 +158,7 @@ def _sla(threshold: int | None, scope: Q) -> Ratio:
         numerator=_count_where(carried & Q(first_response_seconds__lte=threshold or 0)),
         denominator=_count_where(carried),
         sample=_count_where(carried),
+        rows=carried,
         scale=100.0,
     )
 
@@ -139,6 +170,7 @@ def _nps(threshold: int | None, scope: Q) -> Ratio:
         numerator=promoters,
         denominator=_count_where(carried),
         sample=_count_where(carried),
+        rows=carried,
         scale=100.0,
     )
 
@@ -151,12 +183,28 @@ def _contacts_per_case(threshold: int | None, scope: Q) -> Ratio:
     resolved_cases = Count(
         "case_id", filter=Q(resolved=True) & ~Q(case_id="") & scope, distinct=True
     )
-    return Ratio(numerator=_count_where(scope), denominator=resolved_cases, sample=resolved_cases)
+    # Every contact is behind the number (the numerator); the sample is their resolved cases.
+    return Ratio(
+        numerator=_count_where(scope),
+        denominator=resolved_cases,
+        sample=resolved_cases,
+        rows=scope,
+    )
+
+
+def _resolved_case(fact: object) -> str | None:
+    return fact.case_id if fact.resolved and fact.case_id else None
 
 
 def _volume(threshold: int | None, scope: Q) -> Ratio:
-    return Ratio(numerator=_count_where(scope), denominator=None, sample=_count_where(scope))
+    return Ratio(
+        numerator=_count_where(scope), denominator=None, sample=_count_where(scope), rows=scope
+    )
 
+
+HANDLE = Column(_("Handle time"), "handle_seconds", "duration")
+FIRST_RESPONSE = Column(_("First response"), "first_response_seconds", "duration")
+CASE = Column(_("Case"), "case_id")
 
 METRICS: dict[str, Metric] = {
     metric.key: metric
@@ -166,113 +214,163 @@ METRICS: dict[str, Metric] = {
             "Average handle time",
             "s",
             Direction.LOWER,
-            "handle_seconds",
             "interactions with a handle time (abandoned excluded)",
             _mean("handle_seconds", only=~Q(abandoned=True)),
+            explanation=_(
+                "The mean handle time of these interactions (abandoned contacts are left out)."
+            ),
+            columns=(HANDLE,),
         ),
         Metric(
             "frt",
             "First response time",
             "s",
             Direction.LOWER,
-            "first_response_seconds",
             "interactions with a first response time",
             _mean("first_response_seconds"),
+            explanation=_("The mean first response time of these interactions."),
+            columns=(FIRST_RESPONSE,),
         ),
         Metric(
             "asa",
             "Average speed of answer",
             "s",
             Direction.LOWER,
-            "wait_seconds",
             "interactions with a wait time",
             _mean("wait_seconds"),
+            explanation=_(
+                "The mean time these contacts waited in the queue before being answered."
+            ),
+            columns=(Column(_("Wait"), "wait_seconds", "duration"),),
         ),
         Metric(
             "sla",
             "Service level",
             "%",
             Direction.HIGHER,
-            "first_response_seconds",
             "interactions with a first response time",
             _sla,
             needs_threshold=True,
+            explanation=_("The share of these interactions answered within the threshold."),
+            columns=(
+                FIRST_RESPONSE,
+                Column(_("Within threshold"), "first_response_seconds", "within_threshold"),
+            ),
         ),
         Metric(
             "fcr",
             "First-contact resolution",
             "%",
             Direction.HIGHER,
-            "first_contact_resolution",
             "interactions where FCR is known",
             _percent_of("first_contact_resolution", Q(first_contact_resolution=True)),
+            explanation=_("The share of these interactions resolved on the first contact."),
+            columns=(
+                CASE,
+                Column(
+                    _("Resolved on first contact"),
+                    "first_contact_resolution",
+                    "flag",
+                    good_when=True,
+                ),
+            ),
         ),
         Metric(
             "csat",
             "Customer satisfaction",
             "%",
             Direction.HIGHER,
-            "csat",
             "CSAT responses",
             _percent_of("csat", Q(csat__gte=4)),
+            explanation=_("The share of these survey responses that are 4 or 5."),
+            columns=(
+                Column(_("CSAT (1-5)"), "csat", "number"),
+                Column(_("Satisfied (4-5)"), "csat", "satisfied"),
+            ),
         ),
-        Metric("nps", "Net promoter score", "pts", Direction.HIGHER, "nps", "NPS responses", _nps),
+        Metric(
+            "nps",
+            "Net promoter score",
+            "pts",
+            Direction.HIGHER,
+            "NPS responses",
+            _nps,
+            explanation=_("The share of promoters (9-10) minus the share of detractors (0-6)."),
+            columns=(
+                Column(_("NPS (0-10)"), "nps", "number"),
+                Column(_("Group"), "nps", "nps_group"),
+            ),
+        ),
         Metric(
             "ces",
             "Customer effort score",
             "",
             Direction.LOWER,
-            "ces",
             "CES responses",
             _mean("ces"),
+            explanation=_("The mean customer effort score of these responses (lower is better)."),
+            columns=(Column(_("CES (1-7)"), "ces", "number"),),
         ),
         Metric(
             "qa",
             "Quality score",
             "",
             Direction.HIGHER,
-            "qa_score",
             "QA evaluations",
             _mean("qa_score"),
+            explanation=_("The mean quality score of these evaluations."),
+            columns=(Column(_("QA score"), "qa_score", "number"),),
         ),
         Metric(
             "contacts_per_case",
             "Contacts per resolved case",
             "",
             Direction.LOWER,
-            "case_id",
             "resolved cases",
             _contacts_per_case,
+            explanation=_("All interactions divided by the number of distinct resolved cases."),
+            columns=(CASE, Column(_("Resolved"), "resolved", "flag")),
+            sample_key=_resolved_case,
         ),
         Metric(
             "transfer_rate",
             "Transfer rate",
             "%",
             Direction.LOWER,
-            "transferred",
             "interactions",
             _rate("transferred"),
+            explanation=_("The share of these interactions that were transferred."),
+            columns=(Column(_("Transferred"), "transferred", "flag", good_when=False),),
         ),
         Metric(
             "escalation_rate",
             "Escalation rate",
             "%",
             Direction.LOWER,
-            "escalated",
             "interactions",
             _rate("escalated"),
+            explanation=_("The share of these interactions that were escalated."),
+            columns=(Column(_("Escalated"), "escalated", "flag", good_when=False),),
         ),
         Metric(
             "abandonment_rate",
             "Abandonment rate",
             "%",
             Direction.LOWER,
-            "abandoned",
             "interactions",
             _rate("abandoned"),
+            explanation=_("The share of these interactions that were abandoned."),
+            columns=(Column(_("Abandoned"), "abandoned", "flag", good_when=False),),
         ),
         Metric(
-            "volume", "Volume", "contacts", Direction.HIGHER, "external_id", "interactions", _volume
+            "volume",
+            "Volume",
+            "contacts",
+            Direction.HIGHER,
+            "interactions",
+            _volume,
+            explanation=_("The number of these interactions."),
+            columns=(HANDLE,),
         ),
     ]
 }

@@ -69,23 +69,18 @@ def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
 
 
 def evaluation_interactions(evaluation: Evaluation) -> QuerySet[Interaction]:
-    """The interactions an evaluation was computed from: the agent's, in the period (in the
-    team's zone), on the standard's channel, carrying the metric's input."""
+    """The interactions behind an evaluation: the agent's, in the period (in the team's
+    zone), that the metric reads for the standard's channel and threshold (Ratio.rows)."""
     standard = evaluation.standard
     zone = ZoneInfo(evaluation.agent.team.time_zone)
     period = period_containing(evaluation.period_start, standard.period)
     start, end = period.bounds(zone)
-    facts = Interaction.objects.filter(
-        agent_id=evaluation.agent_id, started_at__gte=start, started_at__lt=end
+    ratio = METRICS[standard.metric].ratio(
+        evaluation.version.threshold_seconds, channel=standard.channel
     )
-    if standard.channel:
-        facts = facts.filter(channel=standard.channel)
-    metric = METRICS[standard.metric]
-    if metric.key == "aht":
-        facts = facts.filter(handle_seconds__isnull=False).exclude(abandoned=True)
-    elif metric.input not in ("external_id", "case_id", "transferred", "escalated", "abandoned"):
-        facts = facts.filter(**{f"{metric.input}__isnull": False})
-    return facts.order_by("started_at", "id")
+    return Interaction.objects.filter(
+        ratio.rows, agent_id=evaluation.agent_id, started_at__gte=start, started_at__lt=end
+    ).order_by("started_at", "id")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,7 +24,7 @@ from performance.access import (
     agents_visible_to,
     evaluation_for_user_or_404,
 )
-from performance.metrics import METRICS
+from performance.metrics import METRICS, Column
 from performance.models import (
     Agent,
     Evaluation,
@@ -223,117 +223,38 @@ class FactCell:
     tone: str = ""  # good, bad or blank: how the row counts toward the metric
 
 
-@dataclass(frozen=True)
-class FactColumn:
-    label: str
-    cell: Callable[[Interaction, StandardVersion], FactCell]
-    numeric: bool = False
+def _yes_no(value: bool, tone: str = "") -> FactCell:
+    return FactCell(gettext("Yes") if value else gettext("No"), tone)
 
 
-def _plain(value: object) -> FactCell:
-    return FactCell(MISSING if value is None or value == "" else str(value))
-
-
-def _duration_of(field: str) -> Callable[[Interaction, StandardVersion], FactCell]:
-    def cell(fact: Interaction, rule: StandardVersion) -> FactCell:
-        seconds = getattr(fact, field)
-        return FactCell(MISSING if seconds is None else format_duration(seconds))
-
-    return cell
-
-
-def _flag(field: str, *, good_when: bool | None = None) -> Callable[..., FactCell]:
-    def cell(fact: Interaction, rule: StandardVersion) -> FactCell:
-        value = getattr(fact, field)
-        if value is None:
-            return FactCell(MISSING)
-        tone = "" if good_when is None else ("good" if value is good_when else "bad")
-        return FactCell("Yes" if value else "No", tone)
-
-    return cell
-
-
-def _number_of(field: str) -> Callable[[Interaction, StandardVersion], FactCell]:
-    def cell(fact: Interaction, rule: StandardVersion) -> FactCell:
-        value = getattr(fact, field)
-        return FactCell(MISSING if value is None else f"{value:g}")
-
-    return cell
-
-
-def _within_threshold(fact: Interaction, rule: StandardVersion) -> FactCell:
-    if fact.first_response_seconds is None:
+def fact_cell(column: Column, fact: Interaction, rule: StandardVersion) -> FactCell:
+    """One cell of the rows behind a number, as the metric's column says to show it."""
+    value = getattr(fact, column.field)
+    if value is None or value == "":
         return FactCell(MISSING)
-    within = fact.first_response_seconds <= (rule.threshold_seconds or 0)
-    return FactCell("Yes" if within else "No", "good" if within else "bad")
-
-
-def _satisfied(fact: Interaction, rule: StandardVersion) -> FactCell:
-    if fact.csat is None:
-        return FactCell(MISSING)
-    return FactCell("Yes", "good") if fact.csat >= 4 else FactCell("No", "bad")
-
-
-def _nps_group(fact: Interaction, rule: StandardVersion) -> FactCell:
-    if fact.nps is None:
-        return FactCell(MISSING)
-    if fact.nps >= 9:
-        return FactCell("Promoter", "good")
-    if fact.nps <= 6:
-        return FactCell("Detractor", "bad")
-    return FactCell("Passive")
-
-
-def _case(fact: Interaction, rule: StandardVersion) -> FactCell:
-    return _plain(fact.case_id)
-
-
-HANDLE = FactColumn("Handle time", _duration_of("handle_seconds"), numeric=True)
-FIRST_RESPONSE = FactColumn("First response", _duration_of("first_response_seconds"), numeric=True)
-CASE = FactColumn("Case", _case)
-
-METRIC_COLUMNS: dict[str, list[FactColumn]] = {
-    "aht": [HANDLE],
-    "frt": [FIRST_RESPONSE],
-    "asa": [FactColumn("Wait", _duration_of("wait_seconds"), numeric=True)],
-    "sla": [FIRST_RESPONSE, FactColumn("Within threshold", _within_threshold)],
-    "fcr": [
-        CASE,
-        FactColumn("Resolved on first contact", _flag("first_contact_resolution", good_when=True)),
-    ],
-    "csat": [
-        FactColumn("CSAT (1-5)", _number_of("csat"), numeric=True),
-        FactColumn("Satisfied (4-5)", _satisfied),
-    ],
-    "nps": [
-        FactColumn("NPS (0-10)", _number_of("nps"), numeric=True),
-        FactColumn("Group", _nps_group),
-    ],
-    "ces": [FactColumn("CES (1-7)", _number_of("ces"), numeric=True)],
-    "qa": [FactColumn("QA score", _number_of("qa_score"), numeric=True)],
-    "contacts_per_case": [CASE, FactColumn("Resolved", _flag("resolved"))],
-    "transfer_rate": [FactColumn("Transferred", _flag("transferred", good_when=False))],
-    "escalation_rate": [FactColumn("Escalated", _flag("escalated", good_when=False))],
-    "abandonment_rate": [FactColumn("Abandoned", _flag("abandoned", good_when=False))],
-    "volume": [HANDLE],
-}
-
-HOW_COMPUTED: dict[str, str] = {
-    "aht": "The mean handle time of these interactions (abandoned contacts are left out).",
-    "frt": "The mean first response time of these interactions.",
-    "asa": "The mean time these contacts waited in the queue before being answered.",
-    "sla": "The share of these interactions answered within the threshold.",
-    "fcr": "The share of these interactions resolved on the first contact.",
-    "csat": "The share of these survey responses that are 4 or 5.",
-    "nps": "The share of promoters (9-10) minus the share of detractors (0-6).",
-    "ces": "The mean customer effort score of these responses (lower is better).",
-    "qa": "The mean quality score of these evaluations.",
-    "contacts_per_case": "All interactions divided by the number of distinct resolved cases.",
-    "transfer_rate": "The share of these interactions that were transferred.",
-    "escalation_rate": "The share of these interactions that were escalated.",
-    "abandonment_rate": "The share of these interactions that were abandoned.",
-    "volume": "The number of these interactions.",
-}
+    match column.shows:
+        case "duration":
+            return FactCell(format_duration(value))
+        case "number":
+            return FactCell(f"{value:g}")
+        case "flag":
+            good_when = column.good_when
+            return _yes_no(
+                value, "" if good_when is None else ("good" if value is good_when else "bad")
+            )
+        case "within_threshold":
+            within = value <= (rule.threshold_seconds or 0)
+            return _yes_no(within, "good" if within else "bad")
+        case "satisfied":
+            return _yes_no(value >= 4, "good" if value >= 4 else "bad")
+        case "nps_group":
+            if value >= 9:
+                return FactCell(gettext("Promoter"), "good")
+            if value <= 6:
+                return FactCell(gettext("Detractor"), "bad")
+            return FactCell(gettext("Passive"))
+        case _:
+            return FactCell(str(value))
 
 
 @login_required
@@ -342,7 +263,7 @@ HOW_COMPUTED: dict[str, str] = {
 def evaluation_interactions(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = evaluation_for_user_or_404(request.user, evaluation_id)
     metric = METRICS[evaluation.standard.metric]
-    columns = METRIC_COLUMNS[metric.key]
+    columns = metric.columns
     facts = Paginator(selectors.evaluation_interactions(evaluation), INTERACTIONS_PER_PAGE)
     page = facts.get_page(request.GET.get("page"))
     context = {
@@ -350,11 +271,11 @@ def evaluation_interactions(request: HttpRequest, evaluation_id: int) -> HttpRes
         "agent": evaluation.agent,
         "metric": metric,
         "period": period_containing(evaluation.period_start, evaluation.standard.period),
-        "how_computed": HOW_COMPUTED[metric.key],
+        "how_computed": metric.explanation,
         "columns": columns,
         "page": page,
         "rows": [
-            (fact, [(column, column.cell(fact, evaluation.version)) for column in columns])
+            (fact, [(column, fact_cell(column, fact, evaluation.version)) for column in columns])
             for fact in page.object_list
         ],
         "scorecard_url": scorecard_url(evaluation.agent_id, evaluation.period_start),
