@@ -33,12 +33,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import random
-import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +46,19 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    Checks,
+    SummaryRow,
+    Timer,
+    cpu,
+    ensure_database,
+    env_int,
+    report,
+    say,
+    summary,
+)
 
 MONTH_START = date(2026, 3, 1)
 DAYS = 31
@@ -117,75 +127,7 @@ ANCHOR_AGGREGATES = {
 }
 
 
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    value = int(raw.replace("_", ""))
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1")
-    return value
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 # --- phases (each in its own process, with Django set up on the benchmark database) ---------
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def backend_cpu_seconds() -> float | None:
-    """CPU time of this connection's PostgreSQL backend (None when it is not on this host;
-    parallel workers are not counted)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Timer:
-    """Wall clock, process CPU and backend CPU of a timed block."""
-
-    def __enter__(self) -> Timer:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            # Start with the WAL flushed, so a checkpoint owed by an earlier phase never
-            # lands in this one's time.
-            cursor.execute("CHECKPOINT")
-        self.backend = backend_cpu_seconds()
-        self.process = process_cpu_seconds()
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.started
-        self.process = process_cpu_seconds() - self.process
-        backend = backend_cpu_seconds()
-        self.backend = None if backend is None or self.backend is None else backend - self.backend
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "seconds": self.seconds,
-            "process_cpu": self.process,
-            "backend_cpu": self.backend,
-            "peak_rss_mb": peak_rss_mb(),
-        }
 
 
 def zone_sizes(total: int) -> list[int]:
@@ -686,65 +628,22 @@ def phase_main(name: str, arguments: str) -> None:
     import django
 
     django.setup()
-    print(json.dumps(PHASES[name](**json.loads(arguments)), default=str))
+    harness.phase_main(PHASES, name, arguments)
 
 
 # --- the driver -------------------------------------------------------------------------------
 
 
 def run_phase(name: str, url: str, work: Path, **arguments: Any) -> dict[str, Any]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CELERY_")},
-        "DATABASE_URL": url,
-        "FEED_STORAGE_DIR": str(work / "feeds"),
-        # Production settings: no query log in memory, no debug pages; no broker, so
-        # Celery tasks run eagerly in the phase's process.
-        "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key"),
-        "LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(
-        [sys.executable, __file__, "--phase", name, json.dumps(arguments)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    # No broker: the late batch's re-score task runs eagerly in the phase's process.
+    return harness.run_phase(
+        [sys.executable, __file__, "--phase"],
+        name,
+        database_url=url,
+        storage=work / "feeds",
+        eager_tasks=True,
+        **arguments,
     )
-    if done.returncode:
-        # Warnings (Celery's broker-less eager mode logs one per task) only on failure.
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"phase {name} failed (exit status {done.returncode})")
-    lines = done.stdout.strip().splitlines()
-    for line in lines[:-1]:
-        say(line)
-    return json.loads(lines[-1])
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when it does not exist (connecting to `postgres`)."""
-    import psycopg
-    from psycopg import sql
-
-    name = psycopg.conninfo.conninfo_to_dict(url).get("dbname")
-    if not name:
-        raise SystemExit("BENCH_EVAL_DATABASE_URL names no database")
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-        return
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise SystemExit(f"cannot connect to {url}: {exc}") from None
-    maintenance = psycopg.conninfo.make_conninfo(url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    say(f"created database {name}")
-
-
-def cpu(result: dict[str, Any]) -> str:
-    text = f"CPU: Python {result['process_cpu']:.1f}s"
-    if result.get("backend_cpu") is not None:
-        text += f", PostgreSQL backend {result['backend_cpu']:.1f}s"
-    return text
 
 
 def main() -> int:
@@ -755,19 +654,14 @@ def main() -> int:
     rows = env_int("BENCH_EVAL_ROWS", 5_000_000)
     work = Path(os.environ.get("BENCH_DIR", "").strip() or ROOT / "bench-data") / "evaluation"
     work.mkdir(parents=True, exist_ok=True)
-    failures: list[str] = []
-
-    def check(ok: bool, message: str) -> None:
-        if not ok:
-            failures.append(message)
-            say(f"  FAILED: {message}")
+    check = Checks()
 
     say(
         f"Atendo evaluation benchmark: {rows:,} interactions, {agents:,} agents, "
         f"{len(ZONES)} time zones, {len(STANDARDS)} standards, {MONTH_START:%B %Y}, "
         f"{os.cpu_count()} CPUs"
     )
-    ensure_database(url)
+    ensure_database(url, setting="BENCH_EVAL_DATABASE_URL")
     say("prepare (not timed)")
     prepared = run_phase("prepare", url, work, agents=agents, rows=rows)
     say(
@@ -839,20 +733,29 @@ def main() -> int:
     )
 
     ratio = full["seconds"] / best["seconds"]
-    say()
-    say(f"{'phase':<44}{'seconds':>9}{'x anchor':>10}{'rows':>12}{'peak RSS':>10}")
-    for label, result, count in (
-        ("anchor: grouped SQL (faster of 2)", best, best["rows"]),
-        ("full evaluation, empty table", full, full["created"]),
-        ("second full evaluation, unchanged", again, again["unchanged"]),
-        ("late surveys: ingest + re-score", late, late["rows"]),
-        ("late surveys: re-score alone", {**late, "seconds": late["rescore_seconds"]}, None),
-    ):
-        say(
-            f"{label:<44}{result['seconds']:>9.2f}{result['seconds'] / best['seconds']:>10.2f}"
-            f"{'' if count is None else f'{count:,}':>12}{result['peak_rss_mb']:>7.0f} MB"
-        )
-    say()
+    summary(
+        (
+            SummaryRow(
+                label,
+                count,
+                result["seconds"],
+                result["seconds"] / best["seconds"],
+                result["peak_rss_mb"],
+            )
+            for label, result, count in (
+                ("anchor: grouped SQL (faster of 2)", best, best["rows"]),
+                ("full evaluation, empty table", full, full["created"]),
+                ("second full evaluation, unchanged", again, again["unchanged"]),
+                ("late surveys: ingest + re-score", late, late["rows"]),
+                (
+                    "late surveys: re-score alone",
+                    {**late, "seconds": late["rescore_seconds"]},
+                    None,
+                ),
+            )
+        ),
+        ratio="x anchor",
+    )
     goals = (
         (f"full evaluation <= {RATIO_GOAL}x the grouped SQL ({ratio:.2f}x)", ratio <= RATIO_GOAL),
         (
@@ -861,12 +764,7 @@ def main() -> int:
             late["judged"] == late["affected"],
         ),
     )
-    for goal, met in goals:
-        say(f"{'met   ' if met else 'MISSED'} {goal}")
-    if failures:
-        say(f"\n{len(failures)} check(s) failed: " + "; ".join(failures))
-        return 1
-    return 0
+    return report(goals, check)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,8 @@ runs the phase and prints its figures as one JSON object on the last line of std
 from __future__ import annotations
 
 import csv
-import json
 import os
-import resource
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.harness import Timer, phase_main  # noqa: E402
 from performance.models import (  # noqa: E402
     Agent,
     AgentExternalId,
@@ -50,37 +48,6 @@ TEAM_ZONES = (
     ("Bench Sao Paulo", "America/Sao_Paulo"),
     ("Bench UTC", "UTC"),
 )
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def backend_cpu_seconds() -> float | None:
-    """CPU time of this connection's PostgreSQL backend (None when it is not on this host)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def checkpoint() -> None:
-    """Start timed phases with the WAL flushed, so a checkpoint owed by one phase never
-    lands in the next one's time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
 
 
 def prepare(*, agents: int, agent_prefix: str) -> dict[str, Any]:
@@ -128,20 +95,13 @@ def prepare(*, agents: int, agent_prefix: str) -> dict[str, Any]:
 def ingest(*, path: str) -> dict[str, Any]:
     """Receive and process the file through the real service, as `manage.py ingest` does."""
     source = FeedSource.objects.get(slug=SOURCE_SLUG)
-    checkpoint()
-    backend_before, process_before = backend_cpu_seconds(), process_cpu_seconds()
-    started = time.perf_counter()
-    batch = ingest_feed_file(path=Path(path), source=source, via=FeedBatch.Via.CLI)
-    seconds = time.perf_counter() - started
-    backend_after = backend_cpu_seconds()
+    with Timer() as timer:
+        batch = ingest_feed_file(path=Path(path), source=source, via=FeedBatch.Via.CLI)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_stat_force_next_flush()")
     return {
-        "seconds": seconds,
-        "peak_rss_mb": peak_rss_mb(),
-        "process_cpu": process_cpu_seconds() - process_before,
-        "backend_cpu": None if backend_after is None else backend_after - backend_before,
+        **timer.figures(),
         "status": batch.status,
         "error": batch.error,
         "rows": batch.rows_read,
@@ -206,14 +166,12 @@ def copy_anchor(*, path: str) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {COPY_TABLE}")
         cursor.execute(f"CREATE TABLE {COPY_TABLE} (LIKE {FACTS_TABLE} INCLUDING ALL)")
-    checkpoint()
     sql = (
         f"COPY {COPY_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN "
         "(FORMAT csv, HEADER true, FORCE_NOT_NULL (case_id))"
     )
-    backend_before, process_before = backend_cpu_seconds(), process_cpu_seconds()
-    started = time.perf_counter()
     with (
+        Timer() as timer,
         transaction.atomic(),
         connection.cursor() as cursor,
         open(path, "rb") as data,
@@ -221,19 +179,11 @@ def copy_anchor(*, path: str) -> dict[str, Any]:
     ):
         while block := data.read(1 << 20):
             copy.write(block)
-    seconds = time.perf_counter() - started
-    backend_after = backend_cpu_seconds()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}")
         (rows,) = cursor.fetchone()
         cursor.execute(f"DROP TABLE {COPY_TABLE}")
-    return {
-        "seconds": seconds,
-        "rows": rows,
-        "peak_rss_mb": peak_rss_mb(),
-        "process_cpu": process_cpu_seconds() - process_before,
-        "backend_cpu": None if backend_after is None else backend_after - backend_before,
-    }
+    return {**timer.figures(), "rows": rows}
 
 
 PHASES = {
@@ -245,11 +195,5 @@ PHASES = {
 }
 
 
-def main() -> None:
-    phase = PHASES[sys.argv[1]]
-    arguments = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-    print(json.dumps(phase(**arguments)))
-
-
 if __name__ == "__main__":
-    main()
+    phase_main(PHASES, sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "{}")

@@ -20,9 +20,7 @@ kept between runs; default ./bench-data). Exits non-zero when a check of correct
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,12 +29,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    Checks,
+    SummaryRow,
+    cpu,
+    ensure_database,
+    env_int,
+    report,
+    say,
+    summary,
+)
 from performance.feeds.synthetic import write_synthetic_feed  # noqa: E402
 
 PHASE = Path(__file__).resolve().parent / "phase.py"
@@ -49,16 +55,6 @@ AGENT_PREFIX = "agent-"
 FIRST_INGEST_GOAL = 0.5
 REINGEST_GOAL = 1.0
 RSS_GOAL_MB = 300
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    value = int(raw.replace("_", ""))
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1")
-    return value
 
 
 @dataclass
@@ -86,49 +82,14 @@ class Figure:
         )
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 def run_phase(name: str, database_url: str, storage: Path, **arguments: Any) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "FEED_STORAGE_DIR": str(storage),
-        # Production settings: no query log in memory, no debug pages.
-        "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key"),
-        "LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(
-        [sys.executable, str(PHASE), name, json.dumps(arguments)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
+    return harness.run_phase(
+        [sys.executable, str(PHASE)],
+        name,
+        database_url=database_url,
+        storage=storage,
+        **arguments,
     )
-    if done.returncode:
-        raise SystemExit(f"benchmark phase {name!r} failed (exit {done.returncode}); see above")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when it does not exist (connecting to `postgres`)."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info.get("dbname")
-    if not name:
-        raise SystemExit("BENCH_DATABASE_URL names no database")
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-        return
-    except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise SystemExit(f"cannot connect to {url}: {exc}") from None
-    maintenance = psycopg.conninfo.make_conninfo(url, dbname="postgres")
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    say(f"created database {name}")
 
 
 def synthetic_feed(directory: Path, rows: int) -> Path:
@@ -153,12 +114,6 @@ def synthetic_feed(directory: Path, rows: int) -> Path:
     return path
 
 
-def check(failures: list[str], ok: bool, message: str) -> None:
-    if not ok:
-        failures.append(message)
-        say(f"  FAILED: {message}")
-
-
 def describe(figure: Figure, anchor: Figure | None = None) -> str:
     parts = [f"{figure.rows:,} rows in {figure.seconds:.2f}s = {figure.rate:,.0f} rows/s"]
     if anchor is not None:
@@ -166,17 +121,14 @@ def describe(figure: Figure, anchor: Figure | None = None) -> str:
     if figure.peak_rss_mb is not None:
         parts.append(f"peak RSS {figure.peak_rss_mb:.0f} MB")
     if figure.process_cpu is not None:
-        cpu = f"CPU: Python {figure.process_cpu:.1f}s"
-        if figure.backend_cpu is not None:
-            cpu += f", PostgreSQL backend {figure.backend_cpu:.1f}s"
-        parts.append(cpu)
+        parts.append(cpu({"process_cpu": figure.process_cpu, "backend_cpu": figure.backend_cpu}))
     return "; ".join(parts)
 
 
 def postgresql_figures(
-    url: str, feed: Path, work: Path, rows: int, failures: list[str]
+    url: str, feed: Path, work: Path, rows: int, check: Checks
 ) -> tuple[Figure, Figure, Figure]:
-    ensure_database(url)
+    ensure_database(url, setting="BENCH_DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="atendo-bench-", dir=work) as scratch:
         storage = Path(scratch) / "feeds"
         say("preparing the database (migrate, 2,000 agents, no facts)")
@@ -192,9 +144,8 @@ def postgresql_figures(
         result = run_phase("ingest", url, storage, path=str(feed))
         first = Figure.of("first ingest", result)
         say(f"  {describe(first, anchors[0])}")
-        check(failures, result["status"] == "completed", f"first ingest {result['status']}")
+        check(result["status"] == "completed", f"first ingest {result['status']}")
         check(
-            failures,
             (result["rows"], result["created"]) == (rows, rows),
             f"first ingest read {result['rows']:,} rows and created {result['created']:,}",
         )
@@ -215,8 +166,8 @@ def postgresql_figures(
             f"to the facts table {before['row_versions_written']:,} -> "
             f"{after['row_versions_written']:,}"
         )
-        check(failures, result["unchanged"] == rows, "re-ingest: not every row was unchanged")
-        check(failures, after == before, "re-ingest wrote facts")
+        check(result["unchanged"] == rows, "re-ingest: not every row was unchanged")
+        check(after == before, "re-ingest wrote facts")
 
         say("COPY anchor again")
         anchors.append(
@@ -228,14 +179,13 @@ def postgresql_figures(
     return anchor, first, again
 
 
-def sqlite_figure(feed: Path, work: Path, rows: int, failures: list[str]) -> Figure:
+def sqlite_figure(feed: Path, work: Path, rows: int, check: Checks) -> Figure:
     with tempfile.TemporaryDirectory(prefix="atendo-bench-sqlite-", dir=work) as scratch:
         url = f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
         storage = Path(scratch) / "feeds"
         run_phase("prepare", url, storage, agents=AGENTS, agent_prefix=AGENT_PREFIX)
         result = run_phase("ingest", url, storage, path=str(feed))
         check(
-            failures,
             (result["status"], result["created"]) == ("completed", rows),
             f"SQLite ingest {result['status']}, created {result['created']:,} of {rows:,}",
         )
@@ -250,51 +200,43 @@ def main() -> int:
     sqlite_rows = env_int("BENCH_SQLITE_ROWS", min(rows, 200_000))
     work = Path(os.environ.get("BENCH_DIR", "").strip() or ROOT / "bench-data")
     work.mkdir(parents=True, exist_ok=True)
-    failures: list[str] = []
+    check: Checks = []
 
     say(
         f"Atendo ingest benchmark: {rows:,} rows, {AGENTS:,} agents, {DAYS} days, "
         f"{len(CHANNELS)} channels, {os.cpu_count()} CPUs"
     )
     feed = synthetic_feed(work, rows)
-    anchor, first, again = postgresql_figures(url, feed, work, rows, failures)
+    anchor, first, again = postgresql_figures(url, feed, work, rows, check)
     say(f"SQLite ({sqlite_rows:,} rows, temporary database)")
-    sqlite = sqlite_figure(synthetic_feed(work, sqlite_rows), work, sqlite_rows, failures)
+    sqlite = sqlite_figure(synthetic_feed(work, sqlite_rows), work, sqlite_rows, check)
     say(f"  {describe(sqlite)}")
 
-    say()
-    say(f"{'phase':<38}{'rows':>11}{'seconds':>9}{'rows/s':>10}{'x COPY':>8}{'peak RSS':>10}")
-    for figure, ratio in (
-        (anchor, 1.0),
-        (first, first.rate / anchor.rate),
-        (again, again.rate / anchor.rate),
-        (sqlite, None),
-    ):
-        rss = f"{figure.peak_rss_mb:.0f} MB" if figure.peak_rss_mb else ""
-        shown = "" if ratio is None else f"{ratio:.2f}"
-        say(
-            f"{figure.label:<38}{figure.rows:>11,}{figure.seconds:>9.2f}{figure.rate:>10,.0f}"
-            f"{shown:>8}{rss:>10}"
-        )
-    say()
+    summary(
+        (
+            SummaryRow(figure.label, figure.rows, figure.seconds, ratio, figure.peak_rss_mb)
+            for figure, ratio in (
+                (anchor, 1.0),
+                (first, first.rate / anchor.rate),
+                (again, again.rate / anchor.rate),
+                (sqlite, None),
+            )
+        ),
+        ratio="x COPY",
+    )
     goals = (
         (
             f"first ingest >= {FIRST_INGEST_GOAL}x COPY",
             first.rate / anchor.rate >= FIRST_INGEST_GOAL,
         ),
         (f"re-ingest >= {REINGEST_GOAL}x COPY", again.rate / anchor.rate >= REINGEST_GOAL),
-        ("re-ingest wrote nothing", not any("re-ingest" in f for f in failures)),
+        ("re-ingest wrote nothing", not any("re-ingest" in f for f in check.failures)),
         (
             f"peak RSS < {RSS_GOAL_MB} MB",
             max(f.peak_rss_mb or 0 for f in (first, again, sqlite)) < RSS_GOAL_MB,
         ),
     )
-    for goal, met in goals:
-        say(f"{'met   ' if met else 'MISSED'} {goal}")
-    if failures:
-        say(f"\n{len(failures)} check(s) failed: " + "; ".join(failures))
-        return 1
-    return 0
+    return report(goals, check)
 
 
 if __name__ == "__main__":
