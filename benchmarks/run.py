@@ -200,7 +200,7 @@ def main() -> int:
     sqlite_rows = env_int("BENCH_SQLITE_ROWS", min(rows, 200_000))
     work = Path(os.environ.get("BENCH_DIR", "").strip() or ROOT / "bench-data")
     work.mkdir(parents=True, exist_ok=True)
-    check: Checks = []
+    check = Checks()
 
     say(
         f"Atendo ingest benchmark: {rows:,} rows, {AGENTS:,} agents, {DAYS} days, "

@@ -1,0 +1,81 @@
+"""Exact query counts on the hot pages, beside the "does not grow" checks in each page's
+tests: a new query on any of them is a decision, not an accident."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from performance.models import Evaluation
+from tests.factories import FeedBatchFactory, FeedRowErrorFactory
+from tests.scenarios import WEEK_44_TUESDAY, login, score_week_44, week_standards
+
+pytestmark = pytest.mark.django_db
+
+@pytest.fixture
+def scored_week(alice, paulo, bob, carol, dave, source):
+    standards = week_standards(daily=True)
+    score_week_44(alice, paulo, source=source, week_before=True)
+    return standards
+
+
+@pytest.fixture
+def batches(source, bob):
+    batch = FeedBatchFactory(source=source, uploaded_by=bob, rejected_count=60)
+    FeedRowErrorFactory.create_batch(60, batch=batch)
+    for _ in range(5):
+        FeedBatchFactory(source=source, uploaded_by=bob)
+    return batch
+
+
+def page(name: str, request) -> str:
+    match name:
+        case "my scorecard":
+            return reverse("my-scorecard")
+        case "agent scorecard":
+            alice = request.getfixturevalue("alice")
+            return reverse("agent-scorecard", args=[alice.id]) + f"?date={WEEK_44_TUESDAY}"
+        case "heatmap":
+            return reverse("team-heatmap") + "?period=2026-W44"
+        case "evaluation interactions":
+            alice = request.getfixturevalue("alice")
+            csat = request.getfixturevalue("scored_week")["csat"]
+            evaluation = Evaluation.objects.get(
+                agent=alice, standard=csat, period_start="2026-10-26"
+            )
+            return reverse("evaluation-interactions", args=[evaluation.id])
+        case "batch list":
+            return reverse("feed-batches")
+        case "batch detail":
+            return reverse("feed-batch", args=[request.getfixturevalue("batches").id])
+        case _:
+            return reverse("home")
+
+
+@pytest.mark.parametrize(
+    ("name", "persona", "expected"),
+    [
+        ("my scorecard", "alice", 4),
+        ("agent scorecard", "alice", 7),
+        ("agent scorecard", "bob", 7),
+        ("agent scorecard", "dave", 7),
+        ("heatmap", "bob", 10),
+        ("heatmap", "dave", 11),
+        ("evaluation interactions", "alice", 7),
+        ("evaluation interactions", "bob", 7),
+        ("batch list", "bob", 7),
+        ("batch list", "dave", 7),
+        ("batch detail", "bob", 7),
+        ("home", "alice", 6),
+        ("home", "bob", 7),
+        ("home", "dave", 7),
+    ],
+)
+def test_hot_pages_make_exactly_these_queries(
+    client, request, scored_week, batches, name, persona, expected, django_assert_num_queries
+):
+    url = page(name, request)
+    login(client, request.getfixturevalue(persona))
+    with django_assert_num_queries(expected):
+        response = client.get(url)
+    assert response.status_code == (302 if name == "my scorecard" else 200)
