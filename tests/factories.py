@@ -123,16 +123,14 @@ class FeedRowErrorFactory(factory.django.DjangoModelFactory):
     raw = factory.LazyAttribute(lambda e: f"T{e.line},A1,phone,2026-10-05T10:00:00Z,9")
 
 
-def make_standard(**fields) -> object:
-    """A saved service standard with its first version (through the real service)."""
+def standard_draft(**fields) -> object:
+    """An unsaved service standard: daily CSAT >= 80 from 2026, a sample of 1, 10/20 points."""
     from datetime import date
 
     from performance.models import ServiceStandard
-    from performance.services.standards import standard_save
 
-    teams = fields.pop("teams", [])
     defaults = {
-        "name": f"Standard {ServiceStandard.objects.count() + 1}",
+        "name": "Draft",
         "metric": "csat",
         "period": "day",
         "active_from": date(2026, 1, 1),
@@ -141,7 +139,17 @@ def make_standard(**fields) -> object:
         "points_met": 10,
         "points_exceeded": 20,
     }
-    standard = ServiceStandard(**{**defaults, **fields})
+    return ServiceStandard(**{**defaults, **fields})
+
+
+def make_standard(**fields) -> object:
+    """A saved service standard with its first version (through the real service)."""
+    from performance.models import ServiceStandard
+    from performance.services.standards import standard_save
+
+    teams = fields.pop("teams", [])
+    fields.setdefault("name", f"Standard {ServiceStandard.objects.count() + 1}")
+    standard = standard_draft(**fields)
     standard.full_clean(exclude=["teams"])
     standard_save(standard=standard)
     if teams:

@@ -25,6 +25,7 @@ from performance.admin.base import ReadOnlyAdmin
 from performance.metrics import Direction
 from performance.models import (
     RULE_FIELD_NAMES,
+    STANDARD_FIELDS,
     Channel,
     Evaluation,
     ServiceStandard,
@@ -60,16 +61,7 @@ class ServiceStandardAdminForm(forms.ModelForm):
 
     class Meta:
         model = ServiceStandard
-        fields = [
-            "name",
-            "metric",
-            "channel",
-            "teams",
-            "period",
-            "active_from",
-            "active_until",
-            *RULE_FIELD_NAMES,
-        ]
+        fields = STANDARD_FIELDS
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

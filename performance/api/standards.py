@@ -35,6 +35,7 @@ from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagin
 from performance.metrics import METRIC_CHOICES
 from performance.models import (
     RULE_FIELD_NAMES,
+    STANDARD_FIELDS,
     Channel,
     RuleFields,
     ServiceStandard,
@@ -93,17 +94,7 @@ class StandardInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceStandard
-        fields = [
-            "name",
-            "metric",
-            "channel",
-            "teams",
-            "period",
-            "active_from",
-            "active_until",
-            *RULE_FIELD_NAMES,
-            "effective_from",
-        ]
+        fields = [*STANDARD_FIELDS, "effective_from"]
         extra_kwargs = _rule_input_defaults()
 
     def validate_channel(self, value: str) -> str:

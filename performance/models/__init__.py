@@ -12,6 +12,7 @@ from performance.models.organisation import Agent, Channel, Team, validate_time_
 from performance.models.standards import (
     RULE_FIELD_NAMES,
     RULE_FIELDS,
+    STANDARD_FIELDS,
     Evaluation,
     RuleFields,
     ServiceStandard,
@@ -21,6 +22,7 @@ from performance.models.standards import (
 __all__ = [
     "RULE_FIELDS",
     "RULE_FIELD_NAMES",
+    "STANDARD_FIELDS",
     "Agent",
     "AgentExternalId",
     "Channel",

@@ -124,6 +124,19 @@ class ServiceStandard(RuleFields):
             raise ValidationError(errors)
 
 
+# What an admin sets on a standard (the admin form, the API's input), rule fields last.
+STANDARD_FIELDS = (
+    "name",
+    "metric",
+    "channel",
+    "teams",
+    "period",
+    "active_from",
+    "active_until",
+    *RULE_FIELD_NAMES,
+)
+
+
 def _gate_chain_reaches(gate: ServiceStandard, standard_id: int) -> bool:
     seen = set()
     while gate is not None and gate.pk not in seen:

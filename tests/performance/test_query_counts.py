@@ -12,6 +12,7 @@ from tests.scenarios import WEEK_44_TUESDAY, login, score_week_44, week_standard
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def scored_week(alice, paulo, bob, carol, dave, source):
     standards = week_standards(daily=True)

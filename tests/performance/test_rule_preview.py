@@ -19,7 +19,13 @@ from performance.services.evaluation.preview import (
     preview_rule,
 )
 from performance.services.standards import standard_save
-from tests.factories import AgentFactory, InteractionFactory, UserFactory, make_standard
+from tests.factories import (
+    AgentFactory,
+    InteractionFactory,
+    UserFactory,
+    make_standard,
+    standard_draft,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,20 +92,6 @@ def evaluated_counts(standard: ServiceStandard) -> dict[date, OutcomeCounts]:
     return counts
 
 
-def draft_like(**fields) -> ServiceStandard:
-    defaults = {
-        "name": "Draft",
-        "metric": "csat",
-        "period": "day",
-        "active_from": date(2026, 1, 1),
-        "target": 80,
-        "min_sample": 1,
-        "points_met": 10,
-        "points_exceeded": 20,
-    }
-    return ServiceStandard(**{**defaults, **fields})
-
-
 RULES = [
     pytest.param(
         {"target": 80, "stretch_target": 95, "min_sample": 2}, id="stretch-and-min-sample"
@@ -118,7 +110,7 @@ def test_preview_counts_equal_what_evaluation_stores_for_the_same_rule(
     saved = make_standard(teams=teams, **rule)
 
     rows = preview_rule(
-        draft=draft_like(**rule), team_ids=[team.id for team in teams], periods=3, until=UNTIL
+        draft=standard_draft(**rule), team_ids=[team.id for team in teams], periods=3, until=UNTIL
     )
 
     assert [row.period.start for row in rows] == DAYS
@@ -128,7 +120,7 @@ def test_preview_counts_equal_what_evaluation_stores_for_the_same_rule(
 
 def test_the_hand_computed_counts(csat_history):
     rows = preview_rule(
-        draft=draft_like(target=80, stretch_target=95, min_sample=2, channel="chat"),
+        draft=standard_draft(target=80, stretch_target=95, min_sample=2, channel="chat"),
         team_ids=[],
         periods=3,
         until=UNTIL,
@@ -148,7 +140,7 @@ def test_a_quality_gate_is_judged_by_its_saved_plan(csat_history):
     saved = make_standard(name="Volume", metric="volume", target=1, quality_gate=gate)
 
     rows = preview_rule(
-        draft=draft_like(metric="volume", target=1, quality_gate=gate),
+        draft=standard_draft(metric="volume", target=1, quality_gate=gate),
         team_ids=[],
         periods=3,
         until=UNTIL,
@@ -168,8 +160,8 @@ def test_on_a_saved_standard_the_current_version_is_previewed_beside_the_draft(c
     draft.target = 100
     rows = preview_rule(draft=draft, team_ids=[], periods=3, until=UNTIL)
 
-    current = preview_rule(draft=draft_like(target=50), team_ids=[], periods=3, until=UNTIL)
-    drafted = preview_rule(draft=draft_like(target=100), team_ids=[], periods=3, until=UNTIL)
+    current = preview_rule(draft=standard_draft(target=50), team_ids=[], periods=3, until=UNTIL)
+    drafted = preview_rule(draft=standard_draft(target=100), team_ids=[], periods=3, until=UNTIL)
     # The current rule judges every period, also the one its history left to version 1.
     assert [row.saved for row in rows] == [row.draft for row in current]
     assert [row.draft for row in rows] == [row.draft for row in drafted]
@@ -178,9 +170,9 @@ def test_on_a_saved_standard_the_current_version_is_previewed_beside_the_draft(c
 
 def test_active_dates_do_not_hide_recent_data(csat_history):
     later = preview_rule(
-        draft=draft_like(active_from=date(2027, 1, 1)), team_ids=[], periods=3, until=UNTIL
+        draft=standard_draft(active_from=date(2027, 1, 1)), team_ids=[], periods=3, until=UNTIL
     )
-    now = preview_rule(draft=draft_like(), team_ids=[], periods=3, until=UNTIL)
+    now = preview_rule(draft=standard_draft(), team_ids=[], periods=3, until=UNTIL)
     assert [row.draft for row in later] == [row.draft for row in now]
 
 
@@ -206,7 +198,7 @@ def test_preview_writes_nothing(csat_history):
 
 
 def test_no_data_gives_insufficient_data_for_every_active_agent(alice, paulo):
-    rows = preview_rule(draft=draft_like(), team_ids=[], periods=2, until=UNTIL)
+    rows = preview_rule(draft=standard_draft(), team_ids=[], periods=2, until=UNTIL)
     assert [row.draft for row in rows] == [OutcomeCounts(insufficient_data=2)] * 2
 
 
@@ -230,4 +222,4 @@ def test_the_window_ends_with_the_last_complete_period(kind, until, expected_sta
 @pytest.mark.parametrize("periods", [0, 37])
 def test_the_number_of_periods_is_bounded(periods):
     with pytest.raises(ValueError, match="between 1 and 36"):
-        preview_rule(draft=draft_like(), team_ids=[], periods=periods, until=UNTIL)
+        preview_rule(draft=standard_draft(), team_ids=[], periods=periods, until=UNTIL)
