@@ -65,6 +65,12 @@ def alice(lisbon, source):
 
 
 @pytest.fixture
+def maria(lisbon):
+    """alice's teammate, unknown to any feed source."""
+    return agent_in(lisbon, "maria")
+
+
+@pytest.fixture
 def paulo(sao_paulo, source):
     return agent_in(sao_paulo, "paulo", source=source, external_id="P1")
 

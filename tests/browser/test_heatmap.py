@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 from performance.periods import period_containing
 from performance.services.evaluation import evaluate_periods
-from tests.factories import PASSWORD, AgentFactory, UserFactory, make_interactions, make_standard
+from tests.factories import PASSWORD, make_interactions, make_standard
+from tests.scenarios import agent_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,10 +100,7 @@ def test_lead_steps_back_a_week_and_opens_an_agents_scorecard(
     page: Page, bob, alice, lisbon, source
 ):
     teammates = [
-        AgentFactory(
-            team=lisbon,
-            user=UserFactory(username=username, first_name=first, last_name=last, groups=["Agent"]),
-        )
+        agent_in(lisbon, username, first_name=first, last_name=last)
         for username, first, last in [
             ("rita", "Rita", "Moreira"),
             ("tiago", "Tiago", "Santos"),

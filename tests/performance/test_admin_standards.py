@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from performance.models import Evaluation, ServiceStandard, StandardVersion
 from performance.services.evaluation import evaluate_periods
-from tests.factories import AgentFactory, InteractionFactory, UserFactory, make_standard
+from tests.factories import InteractionFactory, make_standard
 from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +86,6 @@ def change_data(standard: ServiceStandard, **overrides) -> dict:
 def admin_client(client, dave):
     login(client, dave)
     return client
-
-
-@pytest.fixture
-def maria(lisbon, source):
-    return AgentFactory(user=UserFactory(username="maria", groups=["Agent"]), team=lisbon)
 
 
 @pytest.fixture

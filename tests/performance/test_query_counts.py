@@ -8,13 +8,23 @@ from django.urls import reverse
 
 from performance.models import Evaluation
 from tests.factories import FeedBatchFactory, FeedRowErrorFactory
-from tests.scenarios import WEEK_44_TUESDAY, login, score_week_44, week_standards
+from tests.scenarios import (
+    WEEK_44_TUESDAY,
+    login,
+    score_week_44,
+    team_with_lead_and_agents,
+    week_standards,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scored_week(alice, paulo, bob, carol, dave, source):
+    # Another team, so that an admin's pages span several.
+    team_with_lead_and_agents(
+        "Porto", lead="pedro", agents=["ana", "rui", "joao"], time_zone="Europe/Lisbon"
+    )
     standards = week_standards(daily=True)
     score_week_44(alice, paulo, source=source, week_before=True)
     return standards

@@ -22,7 +22,6 @@ from performance.services.standards import standard_save
 from tests.factories import (
     AgentFactory,
     InteractionFactory,
-    UserFactory,
     make_standard,
     standard_draft,
 )
@@ -42,11 +41,6 @@ CSAT = {
 
 def noon(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC)
-
-
-@pytest.fixture
-def maria(lisbon, source):
-    return AgentFactory(user=UserFactory(username="maria", groups=["Agent"]), team=lisbon)
 
 
 @pytest.fixture
