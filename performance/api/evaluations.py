@@ -125,6 +125,7 @@ class ScorecardStandardSerializer(serializers.Serializer):
     metric_label = serializers.CharField()
     unit = serializers.CharField()
     direction = serializers.ChoiceField(choices=DIRECTION_CHOICES)
+    how_computed = serializers.CharField(help_text="How the metric is computed, for people.")
     period = ScorecardPeriodSerializer()
     value = serializers.FloatField(allow_null=True)
     target = serializers.FloatField()
@@ -212,6 +213,7 @@ def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
         "metric_label": row.metric.label,
         "unit": row.metric.unit,
         "direction": row.metric.direction,
+        "how_computed": row.metric.explanation,
         "period": row.period,
         "value": evaluation.value if evaluation else None,
         "target": rule.target,

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from performance import selectors
 from performance.metrics import METRICS
 from performance.models import Evaluation
 from performance.services.evaluation import evaluate_periods
 from tests.factories import make_interactions, make_standard
+from tests.scenarios import login
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,12 @@ def test_every_metric_explains_itself_and_shows_its_input():
     for metric in METRICS.values():
         assert str(metric.explanation)
         assert metric.columns
+
+
+def test_the_scorecard_api_explains_each_number_as_the_metric_does(client, judged, alice):
+    login(client, alice)
+    url = reverse("api-agent-scorecard", args=[alice.id])
+    body = client.get(url, {"period": DAY.isoformat()}).json()
+    assert body["standards"]
+    for row in body["standards"]:
+        assert row["how_computed"] == str(METRICS[row["metric"]].explanation)
