@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from performance.models import FeedBatch, Interaction
 from performance.services.ingest import feed_batch_process, feed_batch_receive
-from tests.factories import PASSWORD
+from tests.browser.pages import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,15 +26,6 @@ GOOD_AND_BAD = (
     "T4;A1;fax;2026-10-05 12:30:00;100;;\n"
     "T5;A1;email;2026-10-05 13:00:00;-5;9;\n"
 )
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def test_lead_uploads_a_feed_and_reads_its_report(page: Page, bob, alice, source, tmp_path):

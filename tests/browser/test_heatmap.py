@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 from performance.periods import period_containing
 from performance.services.evaluation import evaluate_periods
-from tests.factories import PASSWORD, make_interactions, make_standard
+from tests.browser.pages import log_in
+from tests.factories import make_interactions, make_standard
 from tests.scenarios import agent_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,14 +87,6 @@ def seed_history(agents, source, *, until: date) -> None:
                 csat=[5 if chance.random() < skill else 3, None],
             )
     evaluate_periods(since=until - timedelta(days=HISTORY_DAYS), until=until)
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def test_lead_steps_back_a_week_and_opens_an_agents_scorecard(
