@@ -77,7 +77,9 @@ def test_every_periods_key_reads_back_as_the_period(day, kind):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("key", ["2026-1", "2026-W44", "2026-10-28", "2026-10"])
+@pytest.mark.parametrize(
+    "key", ["2026-1", "2026-W44", "2026-10-28", "2026-10", "2000-01-01", "2099-12-31", "2099-12"]
+)
 class TestAcceptedEverywhere:
     def test_heatmap(self, client, bob, key):
         login(client, bob)
