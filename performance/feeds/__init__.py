@@ -11,6 +11,7 @@ from performance.feeds.files import (
     check_encoding,
     check_workbook,
     detect_encoding,
+    feed_headings,
     open_feed,
     row_digest_key,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "check_workbook",
     "derive_handle_seconds",
     "detect_encoding",
+    "feed_headings",
     "guess_field",
     "open_feed",
     "render_message",

@@ -298,7 +298,8 @@ def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
     return canonical
 
 
-def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+def _csv_header(text: IO[str]) -> tuple[str, list[str]]:
+    """The delimiter and column names of a CSV file's header line."""
     header_line = text.readline()
     if not header_line:
         raise FeedFileError(gettext_noop("the file is empty"))
@@ -306,7 +307,11 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
         raise FeedFileError(gettext_noop("the first line is blank; it must be the header row"))
     delimiter = max((";", ",", "\t"), key=header_line.count)
     header = next(csv.reader([header_line], delimiter=delimiter))
-    names = [name.strip() for name in header]
+    return delimiter, [name.strip() for name in header]
+
+
+def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+    delimiter, names = _csv_header(text)
     canonical = map_columns(names, mapping)
     _check_columns(names, canonical)
     reader = csv.reader(text, delimiter=delimiter)
@@ -398,8 +403,7 @@ def _check_columns(names: list[str], canonical: list[str | None]) -> None:
         raise FeedFileError(gettext_noop("the file carries no field besides external_id"))
 
 
-def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
-    lowered = {key.strip().lower(): value for key, value in mapping.items()}
+def _jsonl_first(text: IO[str]) -> tuple[str, dict[str, Any]]:
     first_line = text.readline()
     if not first_line.strip():
         raise FeedFileError(
@@ -418,6 +422,12 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                 "one object per line)"
             )
         )
+    return first_line, first
+
+
+def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+    lowered = {key.strip().lower(): value for key, value in mapping.items()}
+    first_line, _ = _jsonl_first(text)
 
     def chunks(size: int) -> Iterator[FeedChunk]:
         chunk = FeedChunk(texts=[])
@@ -465,26 +475,7 @@ def open_xlsx(raw: IO[bytes], mapping: dict[str, str]) -> FeedReader:
     """The first sheet of a workbook: its first row is the header, each later row a record of
     typed cells (dates and date-times naive, read in the source's zone). Read in openpyxl's
     read-only mode, row by row, so a big sheet never sits in memory whole."""
-    import openpyxl  # only needed for spreadsheets
-
-    try:
-        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged file: all mean the same
-        raise _not_a_workbook() from None
-    if not workbook.worksheets:
-        raise FeedFileError(gettext_noop("the workbook has no sheet"))
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    try:
-        header = next(rows, None)
-    except Exception:
-        raise _not_a_workbook() from None
-    if header is None:
-        raise FeedFileError(gettext_noop("the file is empty"))
-    names = [_cell_text(cell).strip() for cell in header]
-    while names and not names[-1]:
-        names.pop()
-    if not names:
-        raise FeedFileError(gettext_noop("the first row is blank; it must be the header row"))
+    workbook, rows, names = _sheet_header(raw)
     canonical = map_columns(names, mapping)
     _check_columns(names, canonical)
     width = len(names)
@@ -530,6 +521,44 @@ def open_xlsx(raw: IO[bytes], mapping: dict[str, str]) -> FeedReader:
     return FeedReader(
         chunks=chunks, decimal_comma=False, columns=names, sheet=True, bytes_read=raw.tell
     )
+
+
+def _sheet_header(raw: IO[bytes]) -> tuple[Any, Iterator[tuple[Any, ...]], list[str]]:
+    """The open workbook, an iterator over its first sheet's rows after the header, and the
+    header's column names."""
+    import openpyxl  # only needed for spreadsheets
+
+    try:
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a damaged file: all mean the same
+        raise _not_a_workbook() from None
+    if not workbook.worksheets:
+        raise FeedFileError(gettext_noop("the workbook has no sheet"))
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    try:
+        header = next(rows, None)
+    except Exception:
+        raise _not_a_workbook() from None
+    if header is None:
+        raise FeedFileError(gettext_noop("the file is empty"))
+    names = [_cell_text(cell).strip() for cell in header]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise FeedFileError(gettext_noop("the first row is blank; it must be the header row"))
+    return workbook, rows, names
+
+
+def feed_headings(raw: IO[bytes], *, format: str, encoding: str) -> list[str]:
+    """The column names (JSON Lines: the first object's keys) a feed file carries."""
+    if format == XLSX:
+        workbook, _, names = _sheet_header(raw)
+        workbook.close()
+        return names
+    text = io.TextIOWrapper(raw, encoding=CODECS.get(encoding, encoding), newline="")
+    if format == JSONL:
+        return [key.strip() for key in _jsonl_first(text)[1]]
+    return _csv_header(text)[1]
 
 
 def _blank(cell: Any) -> bool:

@@ -296,35 +296,17 @@ class ChunkApplier:
     def _check_references(self, row: ParsedRow, latest: datetime) -> list[RowError]:
         """Every reference problem of a row that failed the quick checks in `_validate`; an
         unknown agent is created here when the source allows it."""
-        errors = []
         if row.agent_key is not None:
             agent_id = self.directory.resolve(row.agent_key)
-            if agent_id is None:
-                errors.append(_unknown_agent(row.line, self.batch.source, row.agent_key))
-            else:
+            if agent_id is not None:
                 row.values["agent_id"] = agent_id
-        channel = row.values.get("channel")
-        if channel is not None and channel not in self.channels:
-            errors.append(
-                row_error(
-                    row.line,
-                    "channel",
-                    gettext_noop("unknown channel %(channel)s (known: %(known)s)"),
-                    channel=repr(channel),
-                    known=", ".join(sorted(self.channels)),
-                )
-            )
-        started = row.values.get("started_at")
-        if started is not None and started > latest:
-            errors.append(
-                row_error(
-                    row.line,
-                    "started_at",
-                    gettext_noop("%(moment)s UTC is in the future"),
-                    moment=f"{started:%Y-%m-%d %H:%M}",
-                )
-            )
-        return errors
+        return reference_errors(
+            row,
+            source=self.batch.source,
+            agent_ids=self.directory.agent_ids,
+            channels=self.channels,
+            latest=latest,
+        )
 
     def _check_agent(self, raw: Any, line: int) -> list[RowError]:
         """Report an unknown agent beside a row's other errors."""
@@ -371,6 +353,47 @@ class ChunkApplier:
     def _touch(self, fact: Fact) -> tuple[int, date]:
         zone = self.directory.time_zones[fact["agent_id"]]
         return fact["agent_id"], fact["started_at"].astimezone(zone).date()
+
+
+def reference_errors(
+    row: ParsedRow,
+    *,
+    source: FeedSource,
+    agent_ids: dict[str, int],
+    channels: set[str],
+    latest: datetime,
+) -> list[RowError]:
+    """What a valid row refers to that Atendo does not know: its agent (unless the source
+    creates unknown agents), its channel, or a start in the future."""
+    errors = []
+    if (
+        row.agent_key is not None
+        and agent_ids.get(row.agent_key.lower()) is None
+        and not source.create_unknown_agents
+    ):
+        errors.append(_unknown_agent(row.line, source, row.agent_key))
+    channel = row.values.get("channel")
+    if channel is not None and channel not in channels:
+        errors.append(
+            row_error(
+                row.line,
+                "channel",
+                gettext_noop("unknown channel %(channel)s (known: %(known)s)"),
+                channel=repr(channel),
+                known=", ".join(sorted(channels)),
+            )
+        )
+    started = row.values.get("started_at")
+    if started is not None and started > latest:
+        errors.append(
+            row_error(
+                row.line,
+                "started_at",
+                gettext_noop("%(moment)s UTC is in the future"),
+                moment=f"{started:%Y-%m-%d %H:%M}",
+            )
+        )
+    return errors
 
 
 def _unknown_agent(line: int, source: FeedSource, key: str) -> RowError:
