@@ -262,7 +262,7 @@ class SampleMappingForm(forms.Form):
             source=self.source,
             sample=self.sample,
             format=self.format,
-            mapping=mapping,
+            column_mapping=mapping,
             encoding=self.data.get("encoding") or None,
             date_order=self.data.get("date_order") or None,
         )

@@ -69,14 +69,14 @@ def feed_sample_preview(
     source: FeedSource,
     sample: bytes,
     format: str,
-    mapping: dict[str, str] | None = None,
+    column_mapping: dict[str, str] | None = None,
     column_options: dict[str, Any] | None = None,
     encoding: str | None = None,
     date_order: str | None = None,
 ) -> SamplePreview:
     """The sample's columns and first rows as an ingest of it into `source` would read them,
     with the given way of reading (the source's own where one is not given)."""
-    mapping = source.column_mapping if mapping is None else mapping
+    mapping = source.column_mapping if column_mapping is None else column_mapping
     column_options = source.column_options if column_options is None else column_options
     preview = SamplePreview(format=format)
     try:
