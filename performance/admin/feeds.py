@@ -37,7 +37,17 @@ from performance.tasks import process_feed_batch
 
 @admin.register(FeedSource)
 class FeedSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "format", "agent_match", "time_zone", "token_hint", "active"]
+    list_display = [
+        "name",
+        "slug",
+        "format",
+        "encoding",
+        "date_order",
+        "agent_match",
+        "time_zone",
+        "token_hint",
+        "active",
+    ]
     list_filter = ["format", "active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -276,7 +286,7 @@ class SampleMappingForm(forms.Form):
 
 class FeedRowErrorInline(admin.TabularInline):
     model = FeedRowError
-    fields = ["line", "field", "reason", "raw"]
+    fields = ["line", "field", "reason_text", "raw"]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -292,6 +302,7 @@ class FeedBatchAdmin(ReadOnlyAdmin):
         "status",
         "via",
         "original_name",
+        "encoding",
         "received_at",
         "rows_read",
         "created_count",

@@ -465,3 +465,13 @@ class TestTranslatableReasons:
         )
         assert error.reason_text == "9 está fora de 1-5"
         assert error.reason == "9 is outside 1-5"
+
+
+def test_the_readme_lists_the_schemas_fields_in_order():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Feeds") :]
+    listed = section[section.index("`external_id, agent") :].split("`")
+    fields = [name.strip() for part in (listed[1], listed[3]) for name in part.split(",")]
+    assert fields == list(CANONICAL_FIELDS)
