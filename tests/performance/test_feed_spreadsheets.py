@@ -223,12 +223,9 @@ class TestDurationsAndValueMaps:
         assert (fact("c1").csat, fact("c1").resolved) == (5, True)
         assert (fact("c2").csat, fact("c2").resolved) == (1, False)
         assert (fact("c3").csat, fact("c3").resolved) == (3, True)
-        assert [(line, field) for line, field, _ in errors_of(batch)] == [
-            (5, "resolved"),
-            (5, "csat"),
-        ] or [(line, field) for line, field, _ in errors_of(batch)] == [
-            (5, "csat"),
-            (5, "resolved"),
+        assert sorted(errors_of(batch)) == [
+            (5, "csat", "'Meh' is not a whole number"),
+            (5, "resolved", "'talvez' is not a yes/no value (true/false, 1/0, yes/no, sim/nao)"),
         ]
 
     def test_reingesting_a_file_read_with_options_changes_nothing(self, source, agents, tmp_path):
@@ -475,3 +472,17 @@ def test_the_readme_lists_the_schemas_fields_in_order():
     listed = section[section.index("`external_id, agent") :].split("`")
     fields = [name.strip() for part in (listed[1], listed[3]) for name in part.split(",")]
     assert fields == list(CANONICAL_FIELDS)
+
+
+def test_the_cli_report_says_which_encoding_was_used(source, agents, tmp_path, capsys):
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "external_id;agent;channel;started_at;case_id\nc1;A1;chat;2026-10-29T10:00:00Z;Ação\n".encode(
+            "cp1252"
+        )
+    )
+    call_command("ingest", str(path), "--source", "helpdesk", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert (report["format"], report["encoding"], report["created"]) == ("csv", "windows-1252", 1)
+    call_command("ingest", str(path), "--source", "helpdesk")
+    assert "read as CSV, Windows-1252" in capsys.readouterr().out
