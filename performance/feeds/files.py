@@ -534,7 +534,10 @@ def _sheet_header(raw: IO[bytes]) -> tuple[Any, Iterator[tuple[Any, ...]], list[
         raise _not_a_workbook() from None
     if not workbook.worksheets:
         raise FeedFileError(gettext_noop("the workbook has no sheet"))
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    sheet = workbook.worksheets[0]
+    # The stored dimensions are often wrong (tools write "A1"): trusting them would cut rows.
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(min_row=1, values_only=True)
     try:
         header = next(rows, None)
     except Exception:

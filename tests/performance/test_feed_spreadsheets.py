@@ -486,3 +486,20 @@ def test_the_cli_report_says_which_encoding_was_used(source, agents, tmp_path, c
     assert (report["format"], report["encoding"], report["created"]) == ("csv", "windows-1252", 1)
     call_command("ingest", str(path), "--source", "helpdesk")
     assert "read as CSV, Windows-1252" in capsys.readouterr().out
+
+
+def test_a_workbook_with_wrong_stored_dimensions_is_read_whole(xlsx_source, agents, tmp_path):
+    import re
+    import zipfile
+
+    original = zipfile.ZipFile(io.BytesIO(workbook_bytes(XLSX_ROWS[:3])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+            archive.writestr(item, data)
+    batch = ingest_text(xlsx_source, out.getvalue(), tmp_path, name="export.xlsx")
+    assert (batch.rows_read, batch.created_count) == (2, 2)
+    assert fact("X2").csat == 4
