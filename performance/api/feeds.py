@@ -34,6 +34,7 @@ from performance.api.authentication import (
     IsPersonOrFeedSource,
     feed_source_of,
 )
+from performance.feeds import format_of_name
 from performance.models import FeedBatch, FeedSource
 from performance.services.ingest import batch_report, feed_batch_receive
 from performance.tasks import process_feed_batch
@@ -121,7 +122,6 @@ FORMAT_FOR_MEDIA_TYPE = {
     "application/jsonlines": JSONL,
     XLSX_MEDIA_TYPE: XLSX,
 }
-FORMAT_FOR_SUFFIX = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL, ".xlsx": XLSX}
 SUPPORTED_BODIES = (
     f"text/csv, application/x-ndjson, application/jsonl or {XLSX_MEDIA_TYPE} as the raw body, "
     'or multipart/form-data with the file in a "file" field '
@@ -190,7 +190,7 @@ def _uploaded_format(request: Request, upload: Any, name: str) -> str | None:
         media_type = part_type
     if media_type in FORMAT_FOR_MEDIA_TYPE:
         return FORMAT_FOR_MEDIA_TYPE[media_type]
-    return FORMAT_FOR_SUFFIX.get(PurePath(name).suffix.lower())
+    return format_of_name(name)
 
 
 def _status_url(request: Request, batch: FeedBatch) -> str:

@@ -12,6 +12,7 @@ from performance.feeds.files import (
     check_workbook,
     detect_encoding,
     feed_headings,
+    format_of_name,
     open_feed,
     row_digest_key,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "derive_handle_seconds",
     "detect_encoding",
     "feed_headings",
+    "format_of_name",
     "guess_field",
     "open_feed",
     "render_message",

@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import PurePath
 from typing import IO, Any
 
 from django.utils.translation import gettext_noop
@@ -37,6 +38,7 @@ from performance.feeds.rows import (
 from performance.feeds.schema import CANONICAL_FIELDS, REQUIRED_FOR_NEW
 
 CSV, JSONL, XLSX = "csv", "jsonl", "xlsx"
+FORMAT_FOR_SUFFIX = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL, ".xlsx": XLSX}
 AUTOMATIC = "auto"
 UTF8, WINDOWS_1252 = "utf-8", "windows-1252"
 # Encodings a source may fix, with the name people know them by.
@@ -62,6 +64,11 @@ class CountingReader(io.RawIOBase):
         size = self.raw.readinto(buffer)
         self.bytes_read += size
         return size
+
+
+def format_of_name(name: str) -> str | None:
+    """The format a file name's suffix implies, if any."""
+    return FORMAT_FOR_SUFFIX.get(PurePath(name).suffix.lower())
 
 
 def check_encoding(stream: IO[bytes], encoding: str, chunk_size: int = 1 << 20) -> None:

@@ -503,3 +503,17 @@ def test_a_workbook_with_wrong_stored_dimensions_is_read_whole(xlsx_source, agen
     batch = ingest_text(xlsx_source, out.getvalue(), tmp_path, name="export.xlsx")
     assert (batch.rows_read, batch.created_count) == (2, 2)
     assert fact("X2").csat == 4
+
+
+def test_column_options_saved_around_the_model_check_fail_the_file_clearly(
+    source, agents, tmp_path
+):
+    FeedSource.objects.filter(pk=source.pk).update(column_options={"csat": {"unit": "minutes"}})
+    source.refresh_from_db()
+    text = "external_id,agent,channel,started_at\nc1,A1,chat,2026-10-29T10:00:00Z\n"
+    batch = ingest_text(source, text, tmp_path)
+    assert batch.status == FeedBatch.Status.FAILED
+    assert batch.error == (
+        "the feed source's column options cannot be used (csat: only durations have a unit); "
+        "fix them in admin"
+    )

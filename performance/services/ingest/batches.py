@@ -23,10 +23,12 @@ from django.utils.translation import gettext_noop
 
 from performance.feeds import (
     FeedFileError,
+    FieldError,
     FieldParsers,
     Message,
     check_workbook,
     detect_encoding,
+    format_of_name,
     open_feed,
     row_digest_key,
 )
@@ -127,8 +129,9 @@ def feed_batch_receive(
 
 
 def _format_of_name(name: str) -> str | None:
-    """A workbook is read as one whatever the source usually sends."""
-    return XLSX if Path(name).suffix.lower() == ".xlsx" else None
+    """A workbook is read as one whatever the source usually sends (other suffixes are not
+    trusted over the source's format: exports are often named .txt or .csv regardless)."""
+    return XLSX if format_of_name(name) == XLSX else None
 
 
 # --- processing --------------------------------------------------------------------------
@@ -222,7 +225,15 @@ def _batch_apply_file(batch: FeedBatch) -> None:
     directory = AgentDirectory.for_source(source)
     channels = set(Channel.objects.values_list("code", flat=True))
     mapping = source.column_mapping or {}
-    options = column_options_from_json(source.column_options or {})
+    try:
+        options = column_options_from_json(source.column_options or {})
+    except FieldError as exc:
+        raise FeedFileError(
+            gettext_noop(
+                "the feed source's column options cannot be used (%(problem)s); fix them in admin"
+            ),
+            problem=exc.message,
+        ) from None
     day_first = source.date_order == FeedSource.DateOrder.DAY_FIRST
     with open(batch_file_path(batch), "rb") as raw:
         reader = open_feed(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from performance.feeds import (
     check_workbook,
     detect_encoding,
     feed_headings,
+    format_of_name,
     guess_field,
     open_feed,
 )
@@ -34,7 +34,6 @@ from performance.services.ingest.chunks import FUTURE_TOLERANCE, reference_error
 
 PREVIEW_ROWS = 20
 XLSX = FeedSource.Format.XLSX
-FORMAT_FOR_SUFFIX = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 @dataclass
@@ -58,10 +57,7 @@ class SamplePreview:
 
 
 def sample_format(name: str, source: FeedSource) -> str:
-    suffix = PurePath(name).suffix.lower()
-    if suffix == ".xlsx":
-        return XLSX
-    return FORMAT_FOR_SUFFIX.get(suffix, source.format)
+    return format_of_name(name) or source.format
 
 
 def feed_sample_preview(
