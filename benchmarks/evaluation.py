@@ -209,6 +209,7 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from performance.feeds.synthetic import COLUMNS as SYNTHETIC_COLUMNS
     from performance.feeds.synthetic import write_synthetic_feed
     from performance.models import (
         Agent,
@@ -277,10 +278,13 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
                 batch_size=5000,
             )
         agent_ids = {agent_key(z, n): agent.id for agent, (z, n) in zip(created, keys, strict=True)}
-        columns = (
-            "source_id, external_id, agent_id, channel, started_at, handle_seconds, "
-            "first_response_seconds, wait_seconds, case_id, resolved, first_contact_resolution, "
-            "transferred, escalated, abandoned, csat, nps, ces, qa_score, updated_at"
+        # The synthetic feed's columns, the agent key turned into its id by _CopyLines.
+        columns = ", ".join(
+            (
+                "source_id",
+                *("agent_id" if name == "agent" else name for name in SYNTHETIC_COLUMNS),
+                "updated_at",
+            )
         )
         now = timezone.now().isoformat()
         loaded_rows = 0

@@ -34,6 +34,7 @@ from performance.api.authentication import (
     IsPersonOrFeedSource,
     feed_source_of,
 )
+from performance.feeds import format_of_name
 from performance.models import FeedBatch, FeedSource
 from performance.services.ingest import batch_report, feed_batch_receive
 from performance.tasks import process_feed_batch
@@ -56,7 +57,7 @@ class FeedBatchUploadQuerySerializer(serializers.Serializer):
 class FeedBatchUploadMultipartSerializer(serializers.Serializer):
     """The multipart request body (documentation only: the file is streamed, not validated)."""
 
-    file = serializers.FileField(help_text="The feed file (CSV or JSON Lines).")
+    file = serializers.FileField(help_text="The feed file (CSV, JSON Lines or .xlsx).")
 
 
 class FeedBatchAcceptedSerializer(serializers.Serializer):
@@ -72,7 +73,7 @@ class FeedBatchRejectedSerializer(FeedBatchAcceptedSerializer):
 class FeedRowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Line in the file (the header is line 1 in CSV).")
     field = serializers.CharField(help_text="Canonical field, or empty for the whole row.")
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text="In the request's language.")
 
 
 class FeedBatchTimingsSerializer(serializers.Serializer):
@@ -89,6 +90,9 @@ class FeedBatchStatusSerializer(serializers.Serializer):
     progress_percent = serializers.IntegerField(min_value=0, max_value=100)
     error = serializers.CharField(help_text="Why the file failed as a whole (empty if it did not).")
     format = serializers.ChoiceField(choices=FeedSource.Format.choices)
+    encoding = serializers.CharField(
+        help_text="The encoding the file's text was read in (empty for a workbook)."
+    )
     via = serializers.ChoiceField(choices=FeedBatch.Via.choices)
     original_name = serializers.CharField()
     size_bytes = serializers.IntegerField()
@@ -108,16 +112,18 @@ class FeedBatchStatusSerializer(serializers.Serializer):
 STATUS_ERROR_LIMIT = 100
 
 CSV, JSONL = FeedSource.Format.CSV.value, FeedSource.Format.JSONL.value
+XLSX = FeedSource.Format.XLSX.value
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMAT_FOR_MEDIA_TYPE = {
     "text/csv": CSV,
     "application/csv": CSV,
     "application/x-ndjson": JSONL,
     "application/jsonl": JSONL,
     "application/jsonlines": JSONL,
+    XLSX_MEDIA_TYPE: XLSX,
 }
-FORMAT_FOR_SUFFIX = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL}
 SUPPORTED_BODIES = (
-    "text/csv, application/x-ndjson or application/jsonl as the raw body, "
+    f"text/csv, application/x-ndjson, application/jsonl or {XLSX_MEDIA_TYPE} as the raw body, "
     'or multipart/form-data with the file in a "file" field '
     "(application/octet-stream is read in the source's default format)"
 )
@@ -145,6 +151,10 @@ class NdjsonBodyParser(FeedBodyParser):
 
 class JsonlBodyParser(FeedBodyParser):
     media_type = "application/jsonl"
+
+
+class XlsxBodyParser(FeedBodyParser):
+    media_type = XLSX_MEDIA_TYPE
 
 
 class OctetStreamBodyParser(FeedBodyParser):
@@ -180,7 +190,7 @@ def _uploaded_format(request: Request, upload: Any, name: str) -> str | None:
         media_type = part_type
     if media_type in FORMAT_FOR_MEDIA_TYPE:
         return FORMAT_FOR_MEDIA_TYPE[media_type]
-    return FORMAT_FOR_SUFFIX.get(PurePath(name).suffix.lower())
+    return format_of_name(name)
 
 
 def _status_url(request: Request, batch: FeedBatch) -> str:
@@ -197,6 +207,7 @@ class FeedBatchUploadApi(APIView):
         CsvBodyParser,
         NdjsonBodyParser,
         JsonlBodyParser,
+        XlsxBodyParser,
         OctetStreamBodyParser,
         MultiPartParser,
     ]
@@ -230,6 +241,7 @@ class FeedBatchUploadApi(APIView):
             "text/csv": OpenApiTypes.BINARY,
             "application/x-ndjson": OpenApiTypes.BINARY,
             "application/jsonl": OpenApiTypes.BINARY,
+            XLSX_MEDIA_TYPE: OpenApiTypes.BINARY,
             "application/octet-stream": OpenApiTypes.BINARY,
             "multipart/form-data": FeedBatchUploadMultipartSerializer,
         },
@@ -247,7 +259,8 @@ class FeedBatchUploadApi(APIView):
             415: OpenApiResponse(description="An unsupported content type."),
             422: OpenApiResponse(
                 FeedBatchRejectedSerializer,
-                "Empty or not UTF-8; the batch is recorded as failed.",
+                "Empty, not text in the source's encoding, or not a workbook; the batch is "
+                "recorded as failed.",
             ),
         },
         tags=["feeds"],
@@ -283,7 +296,7 @@ class FeedBatchUploadApi(APIView):
                     "batch": batch.id,
                     "status": batch.status,
                     "status_url": status_url,
-                    "error": batch.error,
+                    "error": batch.error_text,
                 }
             ).data
             too_large = batch.size_bytes > settings.FEED_MAX_BYTES
@@ -343,7 +356,6 @@ class FeedBatchDetailApi(APIView):
             {
                 **report,
                 "progress_percent": batch.progress_percent,
-                "format": batch.format,
                 "via": batch.via,
                 "original_name": batch.original_name,
                 "size_bytes": batch.size_bytes,
@@ -387,7 +399,10 @@ class FeedBatchErrorsApi(APIView):
     )
     def get(self, request: Request, batch_id: int) -> Response:
         batch = _batch_for_request_or_404(request, batch_id)
-        errors = batch.row_errors.order_by("line", "id").values("line", "field", "reason")
+        errors = batch.row_errors.order_by("line", "id").only(
+            "line", "field", "reason", "reason_message"
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(errors, request, view=self)
-        return paginator.get_paginated_response(FeedRowErrorSerializer(page, many=True).data)
+        rows = [{"line": e.line, "field": e.field, "reason": e.reason_text} for e in page]
+        return paginator.get_paginated_response(FeedRowErrorSerializer(rows, many=True).data)

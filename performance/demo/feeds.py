@@ -23,6 +23,7 @@ from performance.demo.organisation import (
     helpdesk_agent_prefix,
     telephony_agent_prefix,
 )
+from performance.feeds import FIELD_BY_NAME, Kind
 from performance.feeds.synthetic import write_synthetic_feed
 from performance.models import (
     FeedBatch,
@@ -39,8 +40,6 @@ LATE_NPS_SHARE = 0.6
 CSAT_VALUES = (1, 2, 3, 4, 5)
 RESOLVED_CSAT = (2, 3, 10, 30, 55)
 UNRESOLVED_CSAT = (15, 20, 25, 25, 15)
-INTEGER_FIELDS = {"handle_seconds", "first_response_seconds", "wait_seconds", "csat", "nps", "ces"}
-BOOLEAN_FIELDS = {"resolved", "first_contact_resolution", "transferred", "escalated", "abandoned"}
 
 
 # --- feed files ------------------------------------------------------------------------
@@ -105,14 +104,16 @@ def write_telephony_export(canonical_csv: Path, out_path: Path) -> int:
             for name, value in row.items():
                 if value == "":
                     continue
-                if name == "started_at":
+                kind = FIELD_BY_NAME[name].kind
+                if kind == Kind.DATETIME:
                     moment = datetime.fromisoformat(value).astimezone(zone)
                     record[column_for[name]] = moment.strftime("%Y-%m-%d %H:%M:%S")
-                elif name in INTEGER_FIELDS:
+                elif kind in (Kind.INTEGER, Kind.DURATION):
+                    # The platform writes whole seconds and scores as JSON numbers.
                     record[column_for[name]] = int(value)
-                elif name in BOOLEAN_FIELDS:
+                elif kind == Kind.BOOLEAN:
                     record[column_for[name]] = value == "true"
-                elif name == "qa_score":
+                elif kind == Kind.NUMBER:
                     record[column_for[name]] = float(value)
                 else:
                     record[column_for[name]] = value

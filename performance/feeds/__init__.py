@@ -1,40 +1,76 @@
-"""KPI feeds without the database: the canonical fields and their validation (rows), reading
-whole files (files) and synthetic feeds (synthetic)."""
+"""KPI feeds without the database: the canonical fields (schema), their validation (rows),
+reading whole files (files), messages in the reader's language (messages) and synthetic
+feeds (synthetic)."""
 
 from performance.feeds.files import (
+    AUTOMATIC,
+    ENCODING_NAMES,
     CountingReader,
     FeedChunk,
     FeedReader,
-    check_utf8,
+    check_encoding,
+    check_workbook,
+    detect_encoding,
+    feed_headings,
+    format_of_name,
     open_feed,
     row_digest_key,
 )
+from performance.feeds.messages import Message, render_message
 from performance.feeds.rows import (
-    CANONICAL_FIELDS,
-    REQUIRED_FOR_NEW,
     CellValidator,
+    ColumnOption,
     FeedFileError,
+    FieldError,
     FieldParsers,
     ParsedRow,
     RowError,
     derive_handle_seconds,
+    row_error,
     validate_row,
+)
+from performance.feeds.schema import (
+    CANONICAL_FIELDS,
+    FIELD_BY_NAME,
+    FIELDS,
+    REQUIRED_FOR_NEW,
+    FeedField,
+    Kind,
+    Unit,
+    guess_field,
 )
 
 __all__ = [
+    "AUTOMATIC",
     "CANONICAL_FIELDS",
+    "ENCODING_NAMES",
+    "FIELDS",
+    "FIELD_BY_NAME",
     "REQUIRED_FOR_NEW",
     "CellValidator",
+    "ColumnOption",
     "CountingReader",
     "FeedChunk",
+    "FeedField",
     "FeedFileError",
     "FeedReader",
+    "FieldError",
     "FieldParsers",
+    "Kind",
+    "Message",
     "ParsedRow",
     "RowError",
-    "check_utf8",
+    "Unit",
+    "check_encoding",
+    "check_workbook",
     "derive_handle_seconds",
+    "detect_encoding",
+    "feed_headings",
+    "format_of_name",
+    "guess_field",
     "open_feed",
+    "render_message",
     "row_digest_key",
+    "row_error",
     "validate_row",
 ]

@@ -1,7 +1,8 @@
 """Feed files: decoding, dialect, columns, chunks and row digests.
 
-Pure: a text stream comes in, chunks of raw rows (with their line numbers and digests) come
-out. Nothing touches the database.
+Pure: a stored file comes in (CSV or JSON Lines text in its encoding, or an .xlsx workbook),
+chunks of raw rows (with their line numbers and digests) come out. Nothing touches the
+database.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import io
 import itertools
 import json
 import operator
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
 from typing import IO, Any
 
+from django.utils.translation import gettext_noop
+
+from performance.feeds.messages import Message
 from performance.feeds.rows import (
-    CANONICAL_FIELDS,
-    REQUIRED_FOR_NEW,
     CellValidator,
     FeedFileError,
     FieldError,
@@ -30,6 +35,19 @@ from performance.feeds.rows import (
     optional_text,
     validate_row,
 )
+from performance.feeds.schema import CANONICAL_FIELDS, REQUIRED_FOR_NEW
+
+CSV, JSONL, XLSX = "csv", "jsonl", "xlsx"
+FORMAT_FOR_SUFFIX = {".csv": CSV, ".jsonl": JSONL, ".ndjson": JSONL, ".xlsx": XLSX}
+AUTOMATIC = "auto"
+UTF8, WINDOWS_1252 = "utf-8", "windows-1252"
+# Encodings a source may fix, with the name people know them by.
+ENCODING_NAMES = {UTF8: "UTF-8", WINDOWS_1252: "Windows-1252", "iso-8859-1": "ISO-8859-1"}
+# The codec each encoding is read with: UTF-8 with or without a byte-order mark.
+CODECS = {UTF8: "utf-8-sig"}
+
+
+READ_BUFFER_BYTES = 1 << 20
 
 
 class CountingReader(io.RawIOBase):
@@ -48,9 +66,16 @@ class CountingReader(io.RawIOBase):
         return size
 
 
-def check_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> None:
-    """Raise FeedFileError at the first undecodable byte, naming its line and offset."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def format_of_name(name: str) -> str | None:
+    """The format a file name's suffix implies, if any."""
+    return FORMAT_FOR_SUFFIX.get(PurePath(name).suffix.lower())
+
+
+def check_encoding(stream: IO[bytes], encoding: str, chunk_size: int = 1 << 20) -> None:
+    """Raise FeedFileError at the first byte `encoding` cannot decode, naming its line and
+    byte offset. Reads in chunks: memory does not grow with the file."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    name = ENCODING_NAMES.get(encoding, encoding)
     offset = lines = 0
     while chunk := stream.read(chunk_size):
         try:
@@ -58,8 +83,13 @@ def check_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> None:
         except UnicodeDecodeError as exc:
             line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
             raise FeedFileError(
-                f"the file is not UTF-8 text (undecodable byte on line {line}, byte offset "
-                f"{offset + max(exc.start, 0)}); export it as UTF-8"
+                gettext_noop(
+                    "the file is not %(encoding)s text (undecodable byte on line %(line)s, "
+                    "byte offset %(offset)s); export it as %(encoding)s"
+                ),
+                encoding=name,
+                line=line,
+                offset=offset + max(exc.start, 0),
             ) from None
         offset += len(chunk)
         lines += chunk.count(b"\n")
@@ -67,8 +97,60 @@ def check_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> None:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise FeedFileError(
-            "the file is not UTF-8 text (it ends inside a character); export it as UTF-8"
+            gettext_noop(
+                "the file is not %(encoding)s text (it ends inside a character); "
+                "export it as %(encoding)s"
+            ),
+            encoding=name,
         ) from None
+
+
+def detect_encoding(stream: IO[bytes], setting: str) -> str:
+    """The encoding a seekable text file is read in: the source's fixed one when it decodes
+    the whole file, or automatically strict UTF-8 (with or without a byte-order mark), else
+    Windows-1252, which is what Excel in Brazil saves CSV as."""
+    if setting != AUTOMATIC:
+        check_encoding(stream, setting)
+        return setting
+    try:
+        check_encoding(stream, UTF8)
+    except FeedFileError:
+        stream.seek(0)
+        try:
+            check_encoding(stream, WINDOWS_1252)
+        except FeedFileError as exc:
+            params = exc.message.params
+            raise FeedFileError(
+                gettext_noop(
+                    "the file is neither UTF-8 nor Windows-1252 text (undecodable byte on "
+                    "line %(line)s, byte offset %(offset)s); export it as UTF-8"
+                ),
+                line=params.get("line", "?"),
+                offset=params.get("offset", "?"),
+            ) from None
+        return WINDOWS_1252
+    return UTF8
+
+
+def check_workbook(stream: IO[bytes]) -> None:
+    """A quick look at an .xlsx file on receipt: a zip holding a workbook (its sheets are
+    read when it is processed)."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        raise _not_a_workbook() from None
+    if "xl/workbook.xml" not in names:
+        raise _not_a_workbook()
+
+
+def _not_a_workbook() -> FeedFileError:
+    return FeedFileError(
+        gettext_noop(
+            "the file is not an Excel workbook (.xlsx) that can be read; save it from Excel "
+            "as .xlsx, or send CSV"
+        )
+    )
 
 
 @dataclass
@@ -83,7 +165,7 @@ class FeedChunk:
     # The raw text of each row (JSON Lines); a CSV row's is rebuilt when it is needed.
     texts: list[str] | None = None
     # (line, raw text, why) of each row that cannot be read at all.
-    problems: list[tuple[int, str, str]] = field(default_factory=list)
+    problems: list[tuple[int, str, Message]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -99,6 +181,10 @@ class FeedReader:
     columns: list[str]
     fields: list[str | None] | None = None
     delimiter: str = ","
+    # A sheet's rows are dicts of typed cells: they are digested by their values.
+    sheet: bool = False
+    # Bytes of the stored file read so far (for progress).
+    bytes_read: Callable[[], int] = lambda: 0
 
     def validator(self, parsers: FieldParsers) -> Callable[[Any, int], ParsedRow | list[RowError]]:
         if self.fields is None:
@@ -116,6 +202,8 @@ class FeedReader:
         return chunk.texts[index]
 
     def identities(self, chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
+        if self.sheet:
+            return _sheet_identities(chunk, digest_key)
         if self.fields is None:
             return _json_identities(chunk, digest_key)
         return _cell_identities(chunk, self.fields, digest_key)
@@ -187,6 +275,25 @@ def _json_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
     return keys, agents, digests
 
 
+def _sheet_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
+    keys, agents, digests = [], [], []
+    for raw in chunk.rows:
+        try:
+            key = optional_text(raw.get("external_id"))
+            agent = optional_text(raw.get("agent"))
+        except FieldError:
+            key, agent, digest = "", "", None
+        else:
+            # The repr of typed cells in column order: a text "5" and a number 5 differ.
+            digest = hashlib.blake2b(
+                repr(raw).encode(), digest_size=ROW_DIGEST_SIZE, key=digest_key
+            ).digest()
+        keys.append(key)
+        agents.append(agent)
+        digests.append(digest)
+    return keys, agents, digests
+
+
 def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
     """Canonical field per source column (None for columns Atendo does not use)."""
     lowered = {key.strip().lower(): value for key, value in mapping.items()}
@@ -198,15 +305,20 @@ def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
     return canonical
 
 
-def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+def _csv_header(text: IO[str]) -> tuple[str, list[str]]:
+    """The delimiter and column names of a CSV file's header line."""
     header_line = text.readline()
     if not header_line:
-        raise FeedFileError("the file is empty")
+        raise FeedFileError(gettext_noop("the file is empty"))
     if not header_line.strip():
-        raise FeedFileError("the first line is blank; it must be the header row")
+        raise FeedFileError(gettext_noop("the first line is blank; it must be the header row"))
     delimiter = max((";", ",", "\t"), key=header_line.count)
     header = next(csv.reader([header_line], delimiter=delimiter))
-    names = [name.strip() for name in header]
+    return delimiter, [name.strip() for name in header]
+
+
+def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+    delimiter, names = _csv_header(text)
     canonical = map_columns(names, mapping)
     _check_columns(names, canonical)
     reader = csv.reader(text, delimiter=delimiter)
@@ -231,7 +343,7 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                                 (
                                     start,
                                     delimiter.join(cells),
-                                    f"has {len(cells)} columns, the header has {width}",
+                                    _column_count(len(cells), width),
                                 )
                             )
                         else:
@@ -242,7 +354,15 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                         done = True
                 except csv.Error as exc:
                     start, previous_end = previous_end + 1, reader.line_num + 1
-                    problems.append((start, "", f"unreadable CSV: {exc}"))
+                    problems.append(
+                        (
+                            start,
+                            "",
+                            Message(
+                                gettext_noop("unreadable CSV: %(problem)s"), {"problem": str(exc)}
+                            ),
+                        )
+                    )
             if chunk.size:
                 yield chunk
 
@@ -255,40 +375,66 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
     )
 
 
+def _column_count(cells: int, width: int) -> Message:
+    return Message(
+        gettext_noop("has %(cells)s columns, the header has %(width)s"),
+        {"cells": str(cells), "width": str(width)},
+    )
+
+
 def _check_columns(names: list[str], canonical: list[str | None]) -> None:
     present = [c for c in canonical if c]
     duplicates = sorted({c for c in present if present.count(c) > 1})
     if duplicates:
-        raise FeedFileError(f"column for {', '.join(duplicates)} appears more than once")
+        raise FeedFileError(
+            gettext_noop("column for %(fields)s appears more than once"),
+            fields=", ".join(duplicates),
+        )
     if "external_id" not in present:
         raise FeedFileError(
-            f"required column external_id is missing (columns found: {', '.join(names)})"
+            gettext_noop("required column external_id is missing (columns found: %(columns)s)"),
+            columns=", ".join(names),
         )
     carried = [f for f in REQUIRED_FOR_NEW if f in present]
     if carried and len(carried) != len(REQUIRED_FOR_NEW):
-        missing = [f for f in REQUIRED_FOR_NEW if f not in present]
+        missing = ", ".join(f for f in REQUIRED_FOR_NEW if f not in present)
         raise FeedFileError(
-            f"required column {', '.join(missing)} is missing (a file that carries "
-            f"{', '.join(carried)} must also carry {', '.join(missing)})"
+            gettext_noop(
+                "required column %(missing)s is missing (a file that carries %(carried)s must "
+                "also carry %(missing)s)"
+            ),
+            missing=missing,
+            carried=", ".join(carried),
         )
     if len(present) == 1:
-        raise FeedFileError("the file carries no field besides external_id")
+        raise FeedFileError(gettext_noop("the file carries no field besides external_id"))
 
 
-def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
-    lowered = {key.strip().lower(): value for key, value in mapping.items()}
+def _jsonl_first(text: IO[str]) -> tuple[str, dict[str, Any]]:
     first_line = text.readline()
     if not first_line.strip():
-        raise FeedFileError("the file is empty" if not first_line else "the first line is blank")
+        raise FeedFileError(
+            gettext_noop("the file is empty")
+            if not first_line
+            else gettext_noop("the first line is blank")
+        )
     try:
         first = json.loads(first_line)
     except json.JSONDecodeError:
         first = None
     if not isinstance(first, dict):
         raise FeedFileError(
-            "the first line is not a JSON object: is this a CSV file? (JSON Lines needs one "
-            "object per line)"
+            gettext_noop(
+                "the first line is not a JSON object: is this a CSV file? (JSON Lines needs "
+                "one object per line)"
+            )
         )
+    return first_line, first
+
+
+def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
+    lowered = {key.strip().lower(): value for key, value in mapping.items()}
+    first_line, _ = _jsonl_first(text)
 
     def chunks(size: int) -> Iterator[FeedChunk]:
         chunk = FeedChunk(texts=[])
@@ -300,7 +446,14 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                 obj = json.loads(raw_text)
             except json.JSONDecodeError as exc:
                 chunk.problems.append(
-                    (line, raw_text, f"not valid JSON: {exc.msg} at column {exc.pos + 1}")
+                    (
+                        line,
+                        raw_text,
+                        Message(
+                            gettext_noop("not valid JSON: %(problem)s at column %(column)s"),
+                            {"problem": exc.msg, "column": str(exc.pos + 1)},
+                        ),
+                    )
                 )
             else:
                 if isinstance(obj, dict):
@@ -313,7 +466,9 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                     chunk.lines.append(line)
                     chunk.texts.append(raw_text)
                 else:
-                    chunk.problems.append((line, raw_text, "each line must be a JSON object"))
+                    chunk.problems.append(
+                        (line, raw_text, Message(gettext_noop("each line must be a JSON object")))
+                    )
             if chunk.size >= size:
                 yield chunk
                 chunk = FeedChunk(texts=[])
@@ -323,7 +478,122 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
     return FeedReader(chunks=chunks, decimal_comma=False, columns=[])
 
 
-def open_feed(text: IO[str], *, format: str, mapping: dict[str, str]) -> FeedReader:
-    if format == "jsonl":
-        return open_jsonl(text, mapping)
-    return open_csv(text, mapping)
+def open_xlsx(raw: IO[bytes], mapping: dict[str, str]) -> FeedReader:
+    """The first sheet of a workbook: its first row is the header, each later row a record of
+    typed cells (dates and date-times naive, read in the source's zone). Read in openpyxl's
+    read-only mode, row by row, so a big sheet never sits in memory whole."""
+    workbook, rows, names = _sheet_header(raw)
+    canonical = map_columns(names, mapping)
+    _check_columns(names, canonical)
+    width = len(names)
+    columns = [(index, name) for index, name in enumerate(canonical) if name]
+
+    def chunks(size: int) -> Iterator[FeedChunk]:
+        chunk = FeedChunk(texts=[])
+        line = 1
+        while True:
+            try:
+                cells = next(rows, None)
+            except Exception:
+                workbook.close()
+                raise FeedFileError(
+                    gettext_noop(
+                        "the sheet cannot be read past row %(row)s: the workbook is damaged; "
+                        "save it again from Excel"
+                    ),
+                    row=line,
+                ) from None
+            if cells is None:
+                break
+            line += 1
+            filled = len(cells)
+            while filled and _blank(cells[filled - 1]):
+                filled -= 1
+            if not filled:
+                continue  # a blank row
+            text = ";".join(map(_cell_text, cells[:filled]))
+            if filled > width:
+                chunk.problems.append((line, text, _column_count(filled, width)))
+            else:
+                chunk.rows.append({name: cells[index] for index, name in columns if index < filled})
+                chunk.lines.append(line)
+                chunk.texts.append(text)
+            if chunk.size >= size:
+                yield chunk
+                chunk = FeedChunk(texts=[])
+        workbook.close()
+        if chunk.size:
+            yield chunk
+
+    return FeedReader(
+        chunks=chunks, decimal_comma=False, columns=names, sheet=True, bytes_read=raw.tell
+    )
+
+
+def _sheet_header(raw: IO[bytes]) -> tuple[Any, Iterator[tuple[Any, ...]], list[str]]:
+    """The open workbook, an iterator over its first sheet's rows after the header, and the
+    header's column names."""
+    import openpyxl  # only needed for spreadsheets
+
+    try:
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a damaged file: all mean the same
+        raise _not_a_workbook() from None
+    if not workbook.worksheets:
+        raise FeedFileError(gettext_noop("the workbook has no sheet"))
+    sheet = workbook.worksheets[0]
+    # The stored dimensions are often wrong (tools write "A1"): trusting them would cut rows.
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(min_row=1, values_only=True)
+    try:
+        header = next(rows, None)
+    except Exception:
+        raise _not_a_workbook() from None
+    if header is None:
+        raise FeedFileError(gettext_noop("the file is empty"))
+    names = [_cell_text(cell).strip() for cell in header]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise FeedFileError(gettext_noop("the first row is blank; it must be the header row"))
+    return workbook, rows, names
+
+
+def feed_headings(raw: IO[bytes], *, format: str, encoding: str) -> list[str]:
+    """The column names (JSON Lines: the first object's keys) a feed file carries."""
+    if format == XLSX:
+        workbook, _, names = _sheet_header(raw)
+        workbook.close()
+        return names
+    text = io.TextIOWrapper(raw, encoding=CODECS.get(encoding, encoding), newline="")
+    if format == JSONL:
+        return [key.strip() for key in _jsonl_first(text)[1]]
+    return _csv_header(text)[1]
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell as a person reads it in the report's "row as received"."""
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime | date | time):
+        return cell.isoformat(sep=" ") if isinstance(cell, datetime) else cell.isoformat()
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    return str(cell)
+
+
+def open_feed(raw: IO[bytes], *, format: str, encoding: str, mapping: dict[str, str]) -> FeedReader:
+    """A reader of a stored feed file (opened in binary, seekable)."""
+    if format == XLSX:
+        return open_xlsx(raw, mapping)
+    counter = CountingReader(raw)
+    # Big reads: each one goes through CountingReader, in Python.
+    buffered = io.BufferedReader(counter, buffer_size=READ_BUFFER_BYTES)
+    text = io.TextIOWrapper(buffered, encoding=CODECS.get(encoding, encoding), newline="")
+    reader = open_jsonl(text, mapping) if format == JSONL else open_csv(text, mapping)
+    reader.bytes_read = lambda: counter.bytes_read
+    return reader

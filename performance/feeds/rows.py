@@ -1,30 +1,33 @@
 """Feed rows: per-field conversion and validation of canonical values.
 
 Everything here is pure: raw cell values come in and leave as canonical values or as row
-errors (line, field, reason). Nothing touches the database.
+errors (line, field, reason). Nothing touches the database. The fields, their kinds and
+ranges come from the schema.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import sys
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-REQUIRED_FOR_NEW = ("agent", "channel", "started_at")
-TEXT_LENGTH = 128
-DATETIME_FIELDS = ("started_at", "ended_at")
-DURATION_FIELDS = ("handle_seconds", "first_response_seconds", "wait_seconds")
-BOOLEAN_FIELDS = ("resolved", "first_contact_resolution", "transferred", "escalated", "abandoned")
-INTEGER_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
-# Inclusive bounds of the number fields; durations have no upper bound but must be finite.
-NUMBER_RANGES = {
-    **{name: (0, sys.float_info.max) for name in DURATION_FIELDS},
-    "qa_score": (0, 100),
-}
+from django.utils.translation import gettext_noop
+
+from performance.feeds.messages import Message
+from performance.feeds.schema import (
+    BOOLEAN_FIELDS,
+    DATETIME_FIELDS,
+    FIELD_BY_NAME,
+    FIELDS,
+    SECONDS_PER_UNIT,
+    TEXT_LENGTH,
+    Kind,
+    Unit,
+)
 
 BOOLEAN_WORDS = {
     "true": True,
@@ -42,21 +45,42 @@ BOOLEAN_WORDS = {
     "não": False,
     "f": False,
 }
+# Inclusive bounds of the number fields (durations included: >= 0 and finite).
+NUMBER_RANGES = {f.name: (f.low, f.high) for f in FIELDS if f.kind in (Kind.NUMBER, Kind.DURATION)}
+INTEGER_RANGES = {f.name: (int(f.low), int(f.high)) for f in FIELDS if f.kind == Kind.INTEGER}
+DAY_FIRST = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?"
+)
+CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:[.,]\d+)?)")
 
 
 class FeedFileError(Exception):
     """The file cannot be read as a whole: nothing in it is applied."""
 
+    def __init__(self, msgid: str, **params: Any):
+        self.message = Message(msgid, {k: str(v) for k, v in params.items()})
+        super().__init__(str(self.message))
+
 
 class FieldError(ValueError):
-    pass
+    def __init__(self, msgid: str, **params: Any):
+        self.message = Message(msgid, {k: str(v) for k, v in params.items()})
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True)
 class RowError:
     line: int
     field: str
-    reason: str
+    message: Message
+
+    @property
+    def reason(self) -> str:
+        return str(self.message)
+
+
+def row_error(line: int, field: str, msgid: str, **params: Any) -> RowError:
+    return RowError(line, field, Message(msgid, {k: str(v) for k, v in params.items()}))
 
 
 @dataclass(slots=True)
@@ -69,34 +93,68 @@ class ParsedRow:
     agent_key: str | None = None
 
 
+@dataclass(frozen=True)
+class ColumnOption:
+    """How one source writes one field: the unit of a numeric duration, and words that stand
+    for values (``{"bom": 5}``), compared case-insensitively."""
+
+    unit: Unit = Unit.SECONDS
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ColumnOption:
+        return cls(
+            unit=Unit(data.get("unit") or Unit.SECONDS),
+            values={str(k).strip().lower(): v for k, v in (data.get("values") or {}).items()},
+        )
+
+
 @dataclass
 class FieldParsers:
-    """Converters bound to one source's conventions (time zone, decimal comma)."""
+    """Converters bound to one source's conventions (time zone, decimal comma, date order,
+    units and value maps)."""
 
     time_zone: tzinfo
     decimal_comma: bool = False
+    day_first: bool = False
+    options: Mapping[str, ColumnOption] = field(default_factory=dict)
     converters: dict[str, Callable[[Any], Any]] = field(init=False)
+    # Fields whose cells need more than the common forms `CellValidator` reads inline.
+    special: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.converters = {
-            "external_id": _text,
-            "agent": _text,
-            "channel": lambda v: _text(v).lower(),
-            "case_id": _text,
-            "started_at": self.datetime,
-            "ended_at": self.datetime,
-            **{name: self.seconds for name in DURATION_FIELDS},
-            **{name: boolean for name in BOOLEAN_FIELDS},
-            **{
-                name: functools.partial(integer, low=low, high=high)
-                for name, (low, high) in INTEGER_RANGES.items()
-            },
-            "qa_score": lambda v: self.number(v, 0, 100),
-        }
+        converters: dict[str, Callable[[Any], Any]] = {}
+        for spec in FIELDS:
+            converters[spec.name] = self._converter(spec.name)
+        self.converters = converters
+        special = set(self.options)
+        if self.day_first:
+            special.update(DATETIME_FIELDS)
+        self.special = frozenset(special)
+
+    def _converter(self, name: str) -> Callable[[Any], Any]:
+        spec = FIELD_BY_NAME[name]
+        option = self.options.get(name)
+        if spec.kind == Kind.TEXT:
+            convert: Callable[[Any], Any] = _channel if name == "channel" else _text
+        elif spec.kind == Kind.DATETIME:
+            convert = self.datetime
+        elif spec.kind == Kind.DURATION:
+            factor = SECONDS_PER_UNIT[option.unit] if option else 1.0
+            convert = functools.partial(self.seconds, factor=factor)
+        elif spec.kind == Kind.BOOLEAN:
+            convert = boolean
+        elif spec.kind == Kind.INTEGER:
+            convert = functools.partial(integer, low=int(spec.low), high=int(spec.high))
+        else:
+            convert = functools.partial(self.number, low=spec.low, high=spec.high)
+        if option and option.values:
+            return functools.partial(_mapped, words=option.values, convert=convert)
+        return convert
 
     def number(self, value: Any, low: float, high: float | None) -> float:
         if isinstance(value, bool):
-            raise FieldError(f"expected a number, got {value!r}")
+            raise FieldError(gettext_noop("expected a number, got %(value)s"), value=repr(value))
         if isinstance(value, int | float):
             number = float(value)
         else:
@@ -106,35 +164,115 @@ class FieldParsers:
             try:
                 number = float(text)
             except ValueError:
-                raise FieldError(f"{value!r} is not a number") from None
+                raise FieldError(
+                    gettext_noop("%(value)s is not a number"), value=repr(value)
+                ) from None
         if math.isnan(number) or math.isinf(number):
-            raise FieldError(f"{value!r} is not a finite number")
+            raise FieldError(gettext_noop("%(value)s is not a finite number"), value=repr(value))
         if number < low:
-            raise FieldError(f"{_fmt(number)} is below the minimum {_fmt(low)}")
+            raise FieldError(
+                gettext_noop("%(value)s is below the minimum %(minimum)s"),
+                value=_fmt(number),
+                minimum=_fmt(low),
+            )
         if high is not None and number > high:
-            raise FieldError(f"{_fmt(number)} is above the maximum {_fmt(high)}")
+            raise FieldError(
+                gettext_noop("%(value)s is above the maximum %(maximum)s"),
+                value=_fmt(number),
+                maximum=_fmt(high),
+            )
         return number
 
-    def seconds(self, value: Any) -> float:
+    def seconds(self, value: Any, factor: float = 1.0) -> float:
+        """A duration: a number (in the column's unit), or a clock reading hh:mm:ss or mm:ss
+        (a time or a timedelta in a spreadsheet)."""
+        if isinstance(value, timedelta):
+            return self._non_negative(value.total_seconds(), value)
+        if isinstance(value, time):
+            return value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        if isinstance(value, str) and ":" in value:
+            match = CLOCK.fullmatch(value.strip())
+            if match is None:
+                raise FieldError(
+                    gettext_noop("%(value)s is not a duration (seconds, hh:mm:ss or mm:ss)"),
+                    value=repr(value),
+                )
+            hours, minutes, seconds = match.groups()
+            if float(seconds.replace(",", ".")) >= 60 or (hours is not None and int(minutes) >= 60):
+                raise FieldError(
+                    gettext_noop("%(value)s is not a duration (seconds, hh:mm:ss or mm:ss)"),
+                    value=repr(value),
+                )
+            return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
         try:
-            return self.number(value, 0, None)
+            number = self.number(value, 0, None)
         except FieldError as exc:
-            if "below the minimum" in str(exc):
-                raise FieldError(f"{value!r} is negative; durations must be >= 0") from None
+            if exc.message.msgid.endswith("below the minimum %(minimum)s"):
+                raise FieldError(
+                    gettext_noop("%(value)s is negative; durations must be >= 0"),
+                    value=repr(value),
+                ) from None
             raise
+        return number * factor
+
+    def _non_negative(self, seconds: float, value: Any) -> float:
+        if seconds < 0:
+            raise FieldError(
+                gettext_noop("%(value)s is negative; durations must be >= 0"), value=repr(value)
+            )
+        return seconds
 
     def datetime(self, value: Any) -> datetime:
-        text = str(value).strip()
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise FieldError(
-                f"{value!r} is not an ISO 8601 date-time (e.g. 2026-10-29T11:42:06Z "
-                "or 2026-10-29 11:42:06)"
-            ) from None
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime.combine(value, time())
+        else:
+            text = str(value).strip()
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                moment = self._day_first(text) if self.day_first else None
+                if moment is None:
+                    raise self._bad_datetime(value) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.time_zone)
         return moment.astimezone(UTC)
+
+    def _day_first(self, text: str) -> datetime | None:
+        match = DAY_FIRST.fullmatch(text)
+        if match is None:
+            return None
+        day, month, year, hour, minute, second, fraction = match.groups()
+        try:
+            return datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                int((fraction or "0").ljust(6, "0")),
+            )
+        except ValueError:
+            return None
+
+    def _bad_datetime(self, value: Any) -> FieldError:
+        if self.day_first:
+            return FieldError(
+                gettext_noop(
+                    "%(value)s is not a date-time (e.g. 29/10/2026 11:42, 29/10/2026 "
+                    "or 2026-10-29T11:42:06Z)"
+                ),
+                value=repr(value),
+            )
+        return FieldError(
+            gettext_noop(
+                "%(value)s is not an ISO 8601 date-time (e.g. 2026-10-29T11:42:06Z "
+                "or 2026-10-29 11:42:06)"
+            ),
+            value=repr(value),
+        )
 
 
 def _fmt(number: float) -> str:
@@ -143,11 +281,23 @@ def _fmt(number: float) -> str:
 
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise FieldError(f"expected text, got {value!r}")
+        raise FieldError(gettext_noop("expected text, got %(value)s"), value=repr(value))
     text = str(value).strip()
     if len(text) > TEXT_LENGTH:
-        raise FieldError(f"longer than {TEXT_LENGTH} characters")
+        raise FieldError(gettext_noop("longer than %(length)s characters"), length=TEXT_LENGTH)
     return text
+
+
+def _channel(value: Any) -> str:
+    return _text(value).lower()
+
+
+def _mapped(value: Any, *, words: Mapping[str, Any], convert: Callable[[Any], Any]) -> Any:
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in words:
+            return convert(words[word])
+    return convert(value)
 
 
 def boolean(value: Any) -> bool:
@@ -156,7 +306,10 @@ def boolean(value: Any) -> bool:
     word = str(value).strip().lower()
     if word in BOOLEAN_WORDS:
         return BOOLEAN_WORDS[word]
-    raise FieldError(f"{value!r} is not a yes/no value (true/false, 1/0, yes/no, sim/nao)")
+    raise FieldError(
+        gettext_noop("%(value)s is not a yes/no value (true/false, 1/0, yes/no, sim/nao)"),
+        value=repr(value),
+    )
 
 
 def optional_text(value: Any) -> str:
@@ -165,10 +318,10 @@ def optional_text(value: Any) -> str:
 
 def integer(value: Any, low: int, high: int) -> int:
     if isinstance(value, bool):
-        raise FieldError(f"expected a whole number, got {value!r}")
+        raise FieldError(gettext_noop("expected a whole number, got %(value)s"), value=repr(value))
     if isinstance(value, float):
         if not value.is_integer():
-            raise FieldError(f"{value!r} is not a whole number")
+            raise FieldError(gettext_noop("%(value)s is not a whole number"), value=repr(value))
         number = int(value)
     elif isinstance(value, int):
         number = value
@@ -177,32 +330,14 @@ def integer(value: Any, low: int, high: int) -> int:
         try:
             number = int(text)
         except ValueError:
-            raise FieldError(f"{value!r} is not a whole number") from None
+            raise FieldError(
+                gettext_noop("%(value)s is not a whole number"), value=repr(value)
+            ) from None
     if not low <= number <= high:
-        raise FieldError(f"{number} is outside {low}-{high}")
+        raise FieldError(
+            gettext_noop("%(value)s is outside %(low)s-%(high)s"), value=number, low=low, high=high
+        )
     return number
-
-
-CANONICAL_FIELDS = (
-    "external_id",
-    "agent",
-    "channel",
-    "started_at",
-    "ended_at",
-    "handle_seconds",
-    "first_response_seconds",
-    "wait_seconds",
-    "case_id",
-    "resolved",
-    "first_contact_resolution",
-    "transferred",
-    "escalated",
-    "abandoned",
-    "csat",
-    "nps",
-    "ces",
-    "qa_score",
-)
 
 
 def validate_row(
@@ -217,7 +352,7 @@ def validate_row(
         try:
             values[name] = parsers.converters[name](value)
         except FieldError as exc:
-            errors.append(RowError(line, name, str(exc)))
+            errors.append(RowError(line, name, exc.message))
     return _parsed_row(values, errors, line)
 
 
@@ -225,9 +360,10 @@ class CellValidator:
     """`validate_row` for CSV rows: a list of cells in column order.
 
     Cells in their common forms (a stripped boolean word, a plain number, an ISO date-time)
-    are converted inline, kind by kind, without a call per cell; a row with anything else
-    in it, or an error, goes through `validate_row`, which gives the same values for the
-    common forms and the exact errors for the rest.
+    are converted inline, kind by kind, without a call per cell; fields the source writes its
+    own way (a unit, a value map, day-first dates) go through their converter. A row with
+    anything else in it, or an error, goes through `validate_row`, which gives the same values
+    for the common forms and the exact errors for the rest.
     """
 
     def __init__(self, fields: list[str | None], parsers: FieldParsers):
@@ -235,18 +371,26 @@ class CellValidator:
         self.time_zone = parsers.time_zone
         self.decimal_comma = parsers.decimal_comma
         self.columns = [(index, name) for index, name in enumerate(fields) if name]
+        special = parsers.special
         self.key_index = fields.index("external_id")
         self.agent_index = fields.index("agent") if "agent" in fields else None
         self.channel_index = fields.index("channel") if "channel" in fields else None
-        self.texts = [(i, name) for i, name in self.columns if name == "case_id"]
-        self.booleans = [(i, name) for i, name in self.columns if name in BOOLEAN_FIELDS]
+        common = [(i, name) for i, name in self.columns if name not in special]
+        self.custom = [
+            (i, name, parsers.converters[name])
+            for i, name in self.columns
+            if name in special and name not in ("external_id", "agent", "channel")
+        ]
+        self.texts = [(i, name) for i, name in common if name == "case_id"]
+        self.booleans = [(i, name) for i, name in common if name in BOOLEAN_FIELDS]
         self.numbers = [
-            (i, name, *NUMBER_RANGES[name]) for i, name in self.columns if name in NUMBER_RANGES
+            (i, name, *NUMBER_RANGES[name]) for i, name in common if name in NUMBER_RANGES
         ]
         self.integers = [
-            (i, name, *INTEGER_RANGES[name]) for i, name in self.columns if name in INTEGER_RANGES
+            (i, name, *INTEGER_RANGES[name]) for i, name in common if name in INTEGER_RANGES
         ]
-        self.datetimes = [(i, name) for i, name in self.columns if name in DATETIME_FIELDS]
+        self.datetimes = [(i, name) for i, name in common if name in DATETIME_FIELDS]
+        self.channel_converter = parsers.converters["channel"] if "channel" in special else None
 
     def __call__(self, cells: list[str], line: int) -> ParsedRow | list[RowError]:
         try:
@@ -273,9 +417,12 @@ class CellValidator:
         if self.channel_index is not None:
             channel = cells[self.channel_index].strip()
             if channel:
-                if len(channel) > TEXT_LENGTH:
+                if self.channel_converter is not None:
+                    values["channel"] = self.channel_converter(channel)
+                elif len(channel) > TEXT_LENGTH:
                     raise ValueError
-                values["channel"] = channel.lower()
+                else:
+                    values["channel"] = channel.lower()
         for index, name in self.texts:
             text = cells[index].strip()
             if text:
@@ -309,6 +456,10 @@ class CellValidator:
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=self.time_zone)
                 values[name] = moment.astimezone(UTC)
+        for index, name, convert in self.custom:
+            cell = cells[index]
+            if cell.strip():
+                values[name] = convert(cell)
         ended = values.get("ended_at")
         if ended is not None and ended < values.get("started_at", ended):
             raise ValueError
@@ -320,10 +471,10 @@ def _parsed_row(
 ) -> ParsedRow | list[RowError]:
     external_id = values.pop("external_id", None)
     if not external_id:
-        errors.insert(0, RowError(line, "external_id", "is required"))
+        errors.insert(0, row_error(line, "external_id", gettext_noop("is required")))
     started, ended = values.get("started_at"), values.get("ended_at")
     if started and ended and ended < started:
-        errors.append(RowError(line, "ended_at", "is before started_at"))
+        errors.append(row_error(line, "ended_at", gettext_noop("is before started_at")))
     if errors:
         return errors
     agent_key = values.pop("agent", None)
@@ -336,3 +487,54 @@ def derive_handle_seconds(values: dict[str, Any]) -> None:
         started, ended = values.get("started_at"), values.get("ended_at")
         if started is not None and ended is not None:
             values["handle_seconds"] = (ended - started) / timedelta(seconds=1)
+
+
+def column_options_from_json(data: Any) -> dict[str, ColumnOption]:
+    """A source's stored column options, checked: FieldError (with a message naming the field
+    and the problem) when one cannot be used."""
+    if not isinstance(data, dict):
+        raise FieldError(gettext_noop('must be an object, e.g. {"csat": {"values": {"Bom": 5}}}'))
+    options: dict[str, ColumnOption] = {}
+    plain = FieldParsers(time_zone=UTC)
+    for name, option in data.items():
+        spec = FIELD_BY_NAME.get(name)
+        if spec is None:
+            raise FieldError(
+                gettext_noop("%(name)s is not a canonical field (one of: %(fields)s)"),
+                name=repr(name),
+                fields=", ".join(FIELD_BY_NAME),
+            )
+        if not isinstance(option, dict) or not set(option) <= {"unit", "values"}:
+            raise FieldError(
+                gettext_noop('%(name)s: give an object with "unit" and/or "values"'), name=name
+            )
+        unit = option.get("unit")
+        if unit not in (None, "") and spec.kind != Kind.DURATION:
+            raise FieldError(gettext_noop("%(name)s: only durations have a unit"), name=name)
+        if unit not in (None, "") and unit not in set(Unit):
+            raise FieldError(
+                gettext_noop("%(name)s: unit %(unit)s is not one of %(units)s"),
+                name=name,
+                unit=repr(unit),
+                units=", ".join(Unit),
+            )
+        words = option.get("values") or {}
+        if not isinstance(words, dict):
+            raise FieldError(
+                gettext_noop('%(name)s: "values" must map words to values, e.g. {"Bom": 5}'),
+                name=name,
+            )
+        if words and (spec.kind in (Kind.TEXT, Kind.DATETIME) and name != "channel"):
+            raise FieldError(gettext_noop("%(name)s: its values cannot be mapped"), name=name)
+        for word, value in words.items():
+            try:
+                plain.converters[name](value)
+            except FieldError as exc:
+                raise FieldError(
+                    gettext_noop("%(name)s: the value for %(word)s is invalid (%(problem)s)"),
+                    name=name,
+                    word=repr(word),
+                    problem=str(exc.message),
+                ) from None
+        options[name] = ColumnOption.from_json(option)
+    return options

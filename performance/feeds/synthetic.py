@@ -22,27 +22,13 @@ from statistics import NormalDist
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from performance.feeds.schema import CANONICAL_FIELDS
+
 DEFAULT_CHANNELS = ("phone", "email", "chat", "social")
 FORMATS = ("csv", "jsonl")
-COLUMNS = (
-    "external_id",
-    "agent",
-    "channel",
-    "started_at",
-    "handle_seconds",
-    "first_response_seconds",
-    "wait_seconds",
-    "case_id",
-    "resolved",
-    "first_contact_resolution",
-    "transferred",
-    "escalated",
-    "abandoned",
-    "csat",
-    "nps",
-    "ces",
-    "qa_score",
-)
+# Every canonical field but ended_at (handle_seconds carries the time), in schema order: the
+# generator builds each row's values in this order.
+COLUMNS = tuple(name for name in CANONICAL_FIELDS if name != "ended_at")
 # Keeps a draw of exactly 1.0 inside the last working hour.
 LAST_POINT = 1.0 - 1e-9
 ABSENCE_SHARE = 0.03

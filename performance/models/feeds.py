@@ -6,7 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from performance.feeds import ENCODING_NAMES, FieldError, render_message
+from performance.feeds.rows import column_options_from_json
 from performance.models.organisation import Agent, Team, validate_time_zone
 
 
@@ -14,6 +17,17 @@ class FeedSource(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         JSONL = "jsonl", "JSON Lines"
+        XLSX = "xlsx", _("Excel workbook (.xlsx)")
+
+    class Encoding(models.TextChoices):
+        AUTOMATIC = "auto", _("Automatic (UTF-8, else Windows-1252)")
+        UTF8 = "utf-8", "UTF-8"
+        WINDOWS_1252 = "windows-1252", _("Windows-1252 (Excel in Brazil and Portugal)")
+        ISO_8859_1 = "iso-8859-1", "ISO-8859-1 (Latin-1)"
+
+    class DateOrder(models.TextChoices):
+        ISO = "iso", _("ISO 8601 only (2026-10-29 11:42)")
+        DAY_FIRST = "day_first", _("Day first (29/10/2026 11:42), and ISO 8601")
 
     class AgentMatch(models.TextChoices):
         EXTERNAL_ID = "external_id", "External id (per source)"
@@ -27,6 +41,30 @@ class FeedSource(models.Model):
         default=dict,
         blank=True,
         help_text='Source column -> canonical field, e.g. {"ticket_id": "external_id"}.',
+    )
+    column_options = models.JSONField(
+        _("column options"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Per canonical field: the unit of a numeric duration and words that stand for "
+            'values, e.g. {"handle_seconds": {"unit": "minutes"}, '
+            '"csat": {"values": {"Bom": 5, "Ruim": 1}}}.'
+        ),
+    )
+    encoding = models.CharField(
+        _("encoding"),
+        max_length=16,
+        choices=Encoding.choices,
+        default=Encoding.AUTOMATIC,
+        help_text=_("How the bytes of CSV and JSON Lines files are read as text."),
+    )
+    date_order = models.CharField(
+        _("date order"),
+        max_length=12,
+        choices=DateOrder.choices,
+        default=DateOrder.ISO,
+        help_text=_("Whether dates are also written day first (never guessed per row)."),
     )
     time_zone = models.CharField(
         max_length=64,
@@ -61,7 +99,22 @@ class FeedSource(models.Model):
 
     def clean(self) -> None:
         if self.create_unknown_agents and not self.default_team_id:
-            raise ValidationError({"default_team": "Needed to create unknown agents."})
+            raise ValidationError({"default_team": _("Needed to create unknown agents.")})
+        try:
+            column_options_from_json(self.column_options)
+        except FieldError as exc:
+            raise ValidationError({"column_options": exc.message.translated()}) from None
+        mapping = self.column_mapping
+        if not isinstance(mapping, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
+        ):
+            raise ValidationError(
+                {
+                    "column_mapping": _(
+                        'Map column names to field names, e.g. {"TMA": "handle_seconds"}.'
+                    )
+                }
+            )
 
 
 class AgentExternalId(models.Model):
@@ -106,6 +159,12 @@ class FeedBatch(models.Model):
         related_name="+",
     )
     original_name = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(
+        _("encoding"),
+        max_length=16,
+        blank=True,
+        help_text=_("The encoding the file was read in (empty for a workbook)."),
+    )
     stored_path = models.CharField(
         max_length=500, blank=True, help_text="Relative to FEED_STORAGE_DIR."
     )
@@ -113,6 +172,8 @@ class FeedBatch(models.Model):
     checksum_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True, help_text="Why the file failed as a whole.")
+    # The error as a message id and its parameters, shown in the reader's language.
+    error_message = models.JSONField(null=True, blank=True, editable=False)
     received_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -140,6 +201,15 @@ class FeedBatch(models.Model):
         return min(99, int(100 * self.bytes_processed / self.size_bytes))
 
     @property
+    def error_text(self) -> str:
+        """Why the file failed, in the active language."""
+        return render_message(self.error_message, self.error)
+
+    @property
+    def encoding_name(self) -> str:
+        return ENCODING_NAMES.get(self.encoding, self.encoding)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.FAILED)
 
@@ -156,7 +226,9 @@ class FeedRowError(models.Model):
     batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="row_errors")
     line = models.PositiveIntegerField()
     field = models.CharField(max_length=64, blank=True)
-    reason = models.CharField(max_length=500)
+    reason = models.CharField(max_length=500, help_text="In English.")
+    # The reason as a message id and its parameters, shown in the reader's language.
+    reason_message = models.JSONField(null=True, blank=True, editable=False)
     raw = models.TextField(blank=True, help_text="The row as received.")
 
     class Meta:
@@ -165,6 +237,11 @@ class FeedRowError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field} {self.reason}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language."""
+        return render_message(self.reason_message, self.reason)
 
 
 class FeedBatchTouch(models.Model):

@@ -22,6 +22,7 @@ from performance.access import (
     batches_visible_to,
     can_upload_feeds,
 )
+from performance.feeds import FIELDS
 from performance.forms import BatchFilterForm, FeedUploadForm
 from performance.models import FeedBatch
 from performance.services.ingest import feed_batch_receive, feed_batch_requeue
@@ -68,7 +69,18 @@ def feed_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "performance/upload.html",
-        {"form": form, "max_bytes": settings.FEED_MAX_BYTES},
+        {
+            "form": form,
+            "max_bytes": settings.FEED_MAX_BYTES,
+            "required_fields": [
+                field for field in FIELDS if field.required_for_new or field.name == "external_id"
+            ],
+            "optional_fields": [
+                field
+                for field in FIELDS
+                if not field.required_for_new and field.name != "external_id"
+            ],
+        },
     )
 
 
@@ -115,8 +127,9 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 def batch_rejected_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
     batch = batch_for_user_or_404(request.user, batch_id)
     rows = (
-        batch.row_errors.order_by("line", "id")
-        .values_list("line", "field", "reason", "raw")
+        (error.line, error.field, error.reason_text, error.raw)
+        for error in batch.row_errors.order_by("line", "id")
+        .only("line", "field", "reason", "reason_message", "raw")
         .iterator(chunk_size=2000)
     )
     response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")

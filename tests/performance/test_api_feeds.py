@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from performance.models import FeedBatch, Interaction
+from performance.models import FeedBatch, FeedSource, Interaction
 from performance.services.ingest import feed_batch_process, feed_batch_receive, storage_root
 from performance.services.tokens import feed_source_rotate_token
 from tests.factories import PASSWORD, FeedSourceFactory
@@ -284,7 +284,9 @@ class TestSendingAFile:
         assert not Interaction.objects.exists()
         assert not any(storage_root().rglob("*.csv"))
 
-    def test_a_file_that_is_not_utf8_is_422_and_recorded(self, send, agents, token):
+    def test_a_file_that_is_not_utf8_is_422_and_recorded(self, send, agents, token, source):
+        source.encoding = FeedSource.Encoding.UTF8  # fixed: automatic would read Windows-1252
+        source.save()
         body = "external_id,agent,channel,started_at\nc1,A1,phone,2026-01-05T10:00:00Z,São\n"
         response = send(body.encode("latin-1"), token=token)
         assert response.status_code == 422

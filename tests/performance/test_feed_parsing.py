@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from performance.models import FeedBatch, Interaction
+from performance.models import FeedBatch, FeedSource, Interaction
 from tests.performance.helpers import errors_of, ingest_text
 
 HEADER = "external_id,agent,channel,started_at"
@@ -290,6 +290,8 @@ class TestWholeFileFailures:
     )
     def test_file_fails_and_changes_nothing(self, source, existing, tmp_path, content, message):
         source.column_mapping = {"satisfaction": "csat"}
+        # A fixed encoding: automatic would read the Latin-1 byte as Windows-1252.
+        source.encoding = FeedSource.Encoding.UTF8
         source.save()
         batch = ingest_text(source, content, tmp_path)
         assert batch.status == FeedBatch.Status.FAILED

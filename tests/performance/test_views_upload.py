@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from performance.models import FeedBatch, Interaction
+from performance.models import FeedBatch, FeedSource, Interaction
 from tests.factories import FeedSourceFactory
 from tests.scenarios import login
 
@@ -137,6 +137,8 @@ def test_a_file_over_the_size_limit_shows_its_batch_with_the_reason(
 def test_a_file_that_is_not_utf8_shows_its_batch_with_the_reason(
     client, carol, source, django_capture_on_commit_callbacks
 ):
+    source.encoding = FeedSource.Encoding.UTF8  # fixed: automatic would read Windows-1252
+    source.save()
     login(client, carol)
 
     with django_capture_on_commit_callbacks(execute=True):

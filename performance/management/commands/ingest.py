@@ -12,12 +12,18 @@ SHOWN_ERRORS = 50
 
 
 class Command(BaseCommand):
-    help = "Ingest a KPI feed file (CSV or JSON Lines) for a feed source and print the report."
+    help = (
+        "Ingest a KPI feed file (CSV, JSON Lines or .xlsx) for a feed source and print the report."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--source", required=True, help="feed source slug")
-        parser.add_argument("--format", choices=["csv", "jsonl"], help="default: the source's")
+        parser.add_argument(
+            "--format",
+            choices=FeedSource.Format.values,
+            help="default: xlsx for a .xlsx file, else the source's",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, file: Path, source: str, format: str | None, **options):
@@ -35,13 +41,17 @@ class Command(BaseCommand):
         else:
             self._print_report(batch, report)
         if batch.status == FeedBatch.Status.FAILED:
-            raise CommandError(f"batch {batch.id} failed: {batch.error}", returncode=2)
+            raise CommandError(f"batch {batch.id} failed: {batch.error_text}", returncode=2)
 
     def _print_report(self, batch: FeedBatch, report: dict) -> None:
         write = self.stdout.write
         write(f"Batch {batch.id} from {batch.source.slug}: {batch.get_status_display()}")
         if batch.error:
-            write(f"  error: {batch.error}")
+            write(f"  error: {batch.error_text}")
+        read_as = batch.get_format_display()
+        if batch.encoding:
+            read_as = f"{read_as}, {batch.encoding_name}"
+        write(f"  read as {read_as}")
         write(
             f"  rows {report['rows']}: created {report['created']}, updated {report['updated']}, "
             f"unchanged {report['unchanged']}, rejected {report['rejected']}"

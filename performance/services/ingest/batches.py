@@ -8,7 +8,6 @@ by (source, external_id), so re-sending a file changes nothing (invariant 2)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import uuid
@@ -20,15 +19,20 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from performance.feeds import (
-    CountingReader,
     FeedFileError,
+    FieldError,
     FieldParsers,
-    check_utf8,
+    Message,
+    check_workbook,
+    detect_encoding,
+    format_of_name,
     open_feed,
     row_digest_key,
 )
+from performance.feeds.rows import column_options_from_json
 from performance.models import Channel, FeedBatch, FeedSource
 from performance.services.ingest.agents import AgentDirectory
 from performance.services.ingest.chunks import (
@@ -41,7 +45,7 @@ from performance.services.ingest.fact_store import fact_store
 
 logger = logging.getLogger(__name__)
 
-READ_BUFFER_BYTES = 1 << 20
+XLSX = FeedSource.Format.XLSX
 
 
 def storage_root() -> Path:
@@ -66,45 +70,51 @@ def feed_batch_receive(
 ) -> FeedBatch:
     """Store a feed file exactly as received and open a batch for it.
 
-    A file over FEED_MAX_BYTES or not UTF-8 gives a FAILED batch with the reason; an
-    accepted one is RECEIVED and ready for `feed_batch_process`.
+    A file over FEED_MAX_BYTES, empty, not text in the source's encoding or not a workbook
+    gives a FAILED batch with the reason; an accepted one is RECEIVED, with the encoding its
+    text is read in, and ready for `feed_batch_process`.
     """
+    feed_format = format or _format_of_name(original_name) or source.format
     received_on = timezone.now()
-    relative = (
-        Path(source.slug)
-        / f"{received_on:%Y/%m/%d}"
-        / f"{uuid.uuid4().hex}.{format or source.format}"
-    )
+    relative = Path(source.slug) / f"{received_on:%Y/%m/%d}" / f"{uuid.uuid4().hex}.{feed_format}"
     target = storage_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    error = ""
+    error: Message | None = None
     with open(target, "wb") as out:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
             if size > settings.FEED_MAX_BYTES:
-                error = (
-                    f"the file is larger than FEED_MAX_BYTES ({settings.FEED_MAX_BYTES:,} bytes); "
-                    "split it into smaller files"
+                error = Message(
+                    gettext_noop(
+                        "the file is larger than FEED_MAX_BYTES (%(limit)s bytes); "
+                        "split it into smaller files"
+                    ),
+                    {"limit": f"{settings.FEED_MAX_BYTES:,}"},
                 )
                 break
             digest.update(chunk)
             out.write(chunk)
-    oversized = bool(error)
+    oversized = error is not None
+    encoding = ""
     if oversized:
         target.unlink()
+    elif size == 0:
+        error = Message(gettext_noop("the file is empty"))
     else:
         with open(target, "rb") as stored:
             try:
-                check_utf8(stored)
+                if feed_format == XLSX:
+                    check_workbook(stored)
+                else:
+                    encoding = detect_encoding(stored, source.encoding)
             except FeedFileError as exc:
-                error = str(exc)
-        if not error and size == 0:
-            error = "the file is empty"
+                error = exc.message
     return FeedBatch.objects.create(
         source=source,
-        format=format or source.format,
+        format=feed_format,
+        encoding=encoding,
         via=via,
         uploaded_by=uploaded_by,
         original_name=original_name[:255],
@@ -112,9 +122,16 @@ def feed_batch_receive(
         size_bytes=size,
         checksum_sha256="" if oversized else digest.hexdigest(),
         status=FeedBatch.Status.FAILED if error else FeedBatch.Status.RECEIVED,
-        error=error,
+        error=str(error) if error else "",
+        error_message=error.as_json() if error else None,
         finished_at=timezone.now() if error else None,
     )
+
+
+def _format_of_name(name: str) -> str | None:
+    """A workbook is read as one whatever the source usually sends (other suffixes are not
+    trusted over the source's format: exports are often named .txt or .csv regardless)."""
+    return XLSX if format_of_name(name) == XLSX else None
 
 
 # --- processing --------------------------------------------------------------------------
@@ -124,17 +141,21 @@ def feed_batch_process(*, batch_id: int) -> FeedBatch:
     """Apply a received batch's rows as facts. Safe to run again: facts converge."""
     batch = FeedBatch.objects.select_related("source").get(pk=batch_id)
     if batch.status == FeedBatch.Status.FAILED and not batch.started_at and batch.error:
-        return batch  # failed on receipt (too large, not UTF-8): there is nothing to apply
+        return batch  # failed on receipt (too large, undecodable): there is nothing to apply
     _batch_reset(batch)
     try:
         _batch_apply_file(batch)
     except FeedFileError as exc:
-        _batch_finish(batch, status=FeedBatch.Status.FAILED, error=str(exc))
+        _batch_finish(batch, status=FeedBatch.Status.FAILED, error=exc.message)
     except Exception:
         _batch_finish(
             batch,
             status=FeedBatch.Status.FAILED,
-            error="processing stopped on an internal error; the batch can be re-processed",
+            error=Message(
+                gettext_noop(
+                    "processing stopped on an internal error; the batch can be re-processed"
+                )
+            ),
         )
         raise
     else:
@@ -161,7 +182,13 @@ def feed_batch_requeue(*, batch_id: int) -> bool:
             pk=batch_id,
             status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED],
             started_at__isnull=False,
-        ).update(status=FeedBatch.Status.RECEIVED, error="", finished_at=None, bytes_processed=0)
+        ).update(
+            status=FeedBatch.Status.RECEIVED,
+            error="",
+            error_message=None,
+            finished_at=None,
+            bytes_processed=0,
+        )
         == 1
     )
 
@@ -173,6 +200,7 @@ def _batch_reset(batch: FeedBatch) -> None:
         batch.row_errors.all().delete()
         batch.status = FeedBatch.Status.PROCESSING
         batch.error = ""
+        batch.error_message = None
         batch.started_at = timezone.now()
         batch.finished_at = None
         batch.bytes_processed = 0
@@ -182,29 +210,48 @@ def _batch_reset(batch: FeedBatch) -> None:
         batch.save()
 
 
-def _batch_finish(batch: FeedBatch, *, status: str, error: str = "") -> None:
+def _batch_finish(batch: FeedBatch, *, status: str, error: Message | None = None) -> None:
     batch.status = status
-    batch.error = error
+    batch.error = str(error) if error else ""
+    batch.error_message = error.as_json() if error else None
     batch.finished_at = timezone.now()
     if status == FeedBatch.Status.COMPLETED:
         batch.bytes_processed = batch.size_bytes
-    batch.save(update_fields=["status", "error", "finished_at", "bytes_processed"])
+    batch.save(update_fields=["status", "error", "error_message", "finished_at", "bytes_processed"])
 
 
 def _batch_apply_file(batch: FeedBatch) -> None:
     source = batch.source
     directory = AgentDirectory.for_source(source)
     channels = set(Channel.objects.values_list("code", flat=True))
+    mapping = source.column_mapping or {}
+    try:
+        options = column_options_from_json(source.column_options or {})
+    except FieldError as exc:
+        raise FeedFileError(
+            gettext_noop(
+                "the feed source's column options cannot be used (%(problem)s); fix them in admin"
+            ),
+            problem=exc.message,
+        ) from None
+    day_first = source.date_order == FeedSource.DateOrder.DAY_FIRST
     with open(batch_file_path(batch), "rb") as raw:
-        counter = CountingReader(raw)
-        # Big reads: each one goes through CountingReader, in Python.
-        buffered = io.BufferedReader(counter, buffer_size=READ_BUFFER_BYTES)
-        text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
-        mapping = source.column_mapping or {}
-        reader = open_feed(text, format=batch.format, mapping=mapping)
-        parsers = FieldParsers(
-            time_zone=ZoneInfo(source.time_zone), decimal_comma=reader.decimal_comma
+        reader = open_feed(
+            raw, format=batch.format, encoding=batch.encoding or "utf-8", mapping=mapping
         )
+        parsers = FieldParsers(
+            time_zone=ZoneInfo(source.time_zone),
+            decimal_comma=reader.decimal_comma,
+            day_first=day_first,
+            options=options,
+        )
+        # How rows are read beyond their own text; the source's ways of writing values only
+        # when it has some, so the digests of sources without them stay as they were.
+        ways = []
+        if day_first:
+            ways.append(source.date_order)
+        if options:
+            ways.append(json.dumps(source.column_options, sort_keys=True))
         digest_key = row_digest_key(
             batch.format,
             json.dumps(mapping, sort_keys=True),
@@ -212,6 +259,7 @@ def _batch_apply_file(batch: FeedBatch) -> None:
             source.time_zone,
             str(reader.decimal_comma),
             ",".join(sorted(channels)),
+            *ways,
         )
         applier = ChunkApplier(
             batch=batch,
@@ -221,7 +269,7 @@ def _batch_apply_file(batch: FeedBatch) -> None:
             validate=reader.validator(parsers),
             store=fact_store(),
         )
-        prepared = prepared_chunks(reader, counter, digest_key, applier)
+        prepared = prepared_chunks(reader, digest_key, applier)
         with cyclic_gc_paused(), read_ahead(prepared) as chunks:
             for chunk in chunks:
                 outcome = applier.apply(chunk)
@@ -271,19 +319,24 @@ def ingest_feed_file(
 
 def batch_report(batch: FeedBatch, *, error_limit: int | None = None) -> dict[str, Any]:
     """The batch report, as printed by `ingest --json` and returned by the API."""
-    errors = batch.row_errors.order_by("line", "id").values("line", "field", "reason")
+    errors = batch.row_errors.order_by("line", "id")
     if error_limit is not None:
         errors = errors[:error_limit]
     return {
         "batch": batch.id,
         "source": batch.source.slug,
         "status": batch.status,
-        "error": batch.error,
+        "error": batch.error_text,
+        "format": batch.format,
+        "encoding": batch.encoding,
         "checksum_sha256": batch.checksum_sha256,
         "rows": batch.rows_read,
         "created": batch.created_count,
         "updated": batch.updated_count,
         "unchanged": batch.unchanged_count,
         "rejected": batch.rejected_count,
-        "errors": list(errors),
+        "errors": [
+            {"line": error.line, "field": error.field, "reason": error.reason_text}
+            for error in errors.only("line", "field", "reason", "reason_message")
+        ],
     }

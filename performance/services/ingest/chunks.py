@@ -13,15 +13,16 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from performance.feeds import (
     REQUIRED_FOR_NEW,
-    CountingReader,
     FeedChunk,
     FeedReader,
     ParsedRow,
     RowError,
     derive_handle_seconds,
+    row_error,
 )
 from performance.models import FeedBatch, FeedRowError, FeedSource, Interaction
 from performance.services.ingest.agents import AgentDirectory
@@ -59,14 +60,14 @@ class PreparedChunk:
 
 
 def prepared_chunks(
-    reader: FeedReader, counter: CountingReader, digest_key: bytes, applier: ChunkApplier
+    reader: FeedReader, digest_key: bytes, applier: ChunkApplier
 ) -> Iterator[PreparedChunk]:
     for chunk in reader.chunks(CHUNK_ROWS):
         keys, agents, digests = reader.identities(chunk, digest_key)
         validated = None
         if applier.expects_changes:
             validated = list(map(applier.validate, chunk.rows, chunk.lines))
-        yield PreparedChunk(chunk, counter.bytes_read, keys, agents, digests, validated)
+        yield PreparedChunk(chunk, reader.bytes_read(), keys, agents, digests, validated)
 
 
 @contextmanager
@@ -146,8 +147,8 @@ class ChunkApplier:
 
     def apply(self, chunk: PreparedChunk) -> ChunkOutcome:
         outcome = ChunkOutcome()
-        for line, raw_text, reason in chunk.feed.problems:
-            self._reject(outcome, [RowError(line, "", reason)], raw_text)
+        for line, raw_text, message in chunk.feed.problems:
+            self._reject(outcome, [RowError(line, "", message)], raw_text)
         source_id = self.batch.source_id
         with transaction.atomic():
             self.store.lock_source(source_id)
@@ -295,32 +296,17 @@ class ChunkApplier:
     def _check_references(self, row: ParsedRow, latest: datetime) -> list[RowError]:
         """Every reference problem of a row that failed the quick checks in `_validate`; an
         unknown agent is created here when the source allows it."""
-        errors = []
         if row.agent_key is not None:
             agent_id = self.directory.resolve(row.agent_key)
-            if agent_id is None:
-                errors.append(
-                    RowError(
-                        row.line, "agent", _unknown_agent_reason(self.batch.source, row.agent_key)
-                    )
-                )
-            else:
+            if agent_id is not None:
                 row.values["agent_id"] = agent_id
-        channel = row.values.get("channel")
-        if channel is not None and channel not in self.channels:
-            errors.append(
-                RowError(
-                    row.line,
-                    "channel",
-                    f"unknown channel {channel!r} (known: {', '.join(sorted(self.channels))})",
-                )
-            )
-        started = row.values.get("started_at")
-        if started is not None and started > latest:
-            errors.append(
-                RowError(row.line, "started_at", f"{started:%Y-%m-%d %H:%M} UTC is in the future")
-            )
-        return errors
+        return reference_errors(
+            row,
+            source=self.batch.source,
+            agent_ids=self.directory.agent_ids,
+            channels=self.channels,
+            latest=latest,
+        )
 
     def _check_agent(self, raw: Any, line: int) -> list[RowError]:
         """Report an unknown agent beside a row's other errors."""
@@ -333,14 +319,22 @@ class ChunkApplier:
             return []
         if self.batch.source.create_unknown_agents:
             return []
-        return [RowError(line, "agent", _unknown_agent_reason(self.batch.source, key.strip()))]
+        return [_unknown_agent(line, self.batch.source, key.strip())]
 
     def _reject_incomplete(self, outcome: ChunkOutcome, row: ParsedRow, raw_text: str) -> None:
         missing = [
             name for name in REQUIRED_FOR_NEW if COLUMN_FOR_FIELD.get(name, name) not in row.values
         ]
-        reason = f"is required for a new interaction ({row.external_id!r} is not known yet)"
-        self._reject(outcome, [RowError(row.line, name, reason) for name in missing], raw_text)
+        errors = [
+            row_error(
+                row.line,
+                name,
+                gettext_noop("is required for a new interaction (%(key)s is not known yet)"),
+                key=repr(row.external_id),
+            )
+            for name in missing
+        ]
+        self._reject(outcome, errors, raw_text)
 
     def _reject(self, outcome: ChunkOutcome, errors: list[RowError], raw_text: str) -> None:
         outcome.rejected += 1
@@ -351,6 +345,7 @@ class ChunkApplier:
                     line=error.line,
                     field=error.field,
                     reason=error.reason[:500],
+                    reason_message=error.message.as_json(),
                     raw=raw_text[:4000],
                 )
             )
@@ -360,8 +355,67 @@ class ChunkApplier:
         return fact["agent_id"], fact["started_at"].astimezone(zone).date()
 
 
-def _unknown_agent_reason(source: FeedSource, key: str) -> str:
-    how = FeedSource.AgentMatch(source.agent_match).label.lower()
-    return (
-        f"unknown agent {key!r} (matched by {how}); add the agent or enable creating unknown agents"
+def reference_errors(
+    row: ParsedRow,
+    *,
+    source: FeedSource,
+    agent_ids: dict[str, int],
+    channels: set[str],
+    latest: datetime,
+) -> list[RowError]:
+    """What a valid row refers to that Atendo does not know: its agent (unless the source
+    creates unknown agents), its channel, or a start in the future."""
+    errors = []
+    if (
+        row.agent_key is not None
+        and agent_ids.get(row.agent_key.lower()) is None
+        and not source.create_unknown_agents
+    ):
+        errors.append(_unknown_agent(row.line, source, row.agent_key))
+    channel = row.values.get("channel")
+    if channel is not None and channel not in channels:
+        errors.append(
+            row_error(
+                row.line,
+                "channel",
+                gettext_noop("unknown channel %(channel)s (known: %(known)s)"),
+                channel=repr(channel),
+                known=", ".join(sorted(channels)),
+            )
+        )
+    started = row.values.get("started_at")
+    if started is not None and started > latest:
+        errors.append(
+            row_error(
+                row.line,
+                "started_at",
+                gettext_noop("%(moment)s UTC is in the future"),
+                moment=f"{started:%Y-%m-%d %H:%M}",
+            )
+        )
+    return errors
+
+
+def _unknown_agent(line: int, source: FeedSource, key: str) -> RowError:
+    match = FeedSource.AgentMatch(source.agent_match)
+    return row_error(
+        line,
+        "agent",
+        UNKNOWN_AGENT[match],
+        key=repr(key),
     )
+
+
+UNKNOWN_AGENT = {
+    FeedSource.AgentMatch.EXTERNAL_ID: gettext_noop(
+        "unknown agent %(key)s (matched by external id (per source)); add the agent or enable "
+        "creating unknown agents"
+    ),
+    FeedSource.AgentMatch.USERNAME: gettext_noop(
+        "unknown agent %(key)s (matched by username); add the agent or enable creating unknown "
+        "agents"
+    ),
+    FeedSource.AgentMatch.EMAIL: gettext_noop(
+        "unknown agent %(key)s (matched by e-mail); add the agent or enable creating unknown agents"
+    ),
+}
