@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('performance', '0005_evaluation_without_fk_constraints'),
+        ('performance', '0006_feed_source_reading'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
