@@ -32,13 +32,14 @@ from performance.models import (
     ServiceStandard,
     StandardVersion,
 )
-from performance.periods import Period, PeriodKind, period_containing
+from performance.periods import Period, PeriodKind, last_complete_period, period_containing
 from performance.roles import is_team_lead
 from performance.templatetags.metric_format import MISSING, format_duration
 from performance.views.common import (
     INTERACTIONS_PER_PAGE,
     KIND_ORDER,
     htmx_swap,
+    outcome_label,
     query_errors,
     today_in,
     within_range,
@@ -75,6 +76,7 @@ class StandardCard:
     version_since: date | None
     interactions_url: str
     chart: dict[str, Any]
+    outcome_label: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class ScorecardSummary:
     insufficient: int
     not_evaluated: int
     points: int
+    in_progress: int  # standards whose period is still under way
 
 
 def scorecard_url(agent_id: int, day: date) -> str:
@@ -149,6 +152,9 @@ def _standard_card(agent: Agent, row: selectors.ScorecardRow) -> StandardCard:
             reverse("evaluation-interactions", args=[evaluation.id]) if evaluation else ""
         ),
         chart=_trend_chart(agent, row),
+        outcome_label=(
+            outcome_label(evaluation.outcome, in_progress=row.in_progress) if evaluation else ""
+        ),
     )
 
 
@@ -162,6 +168,7 @@ def _summary(cards: list[StandardCard]) -> ScorecardSummary:
         insufficient=outcomes.count(Evaluation.Outcome.INSUFFICIENT_DATA),
         not_evaluated=len(cards) - len(evaluations),
         points=sum(evaluation.points for evaluation in evaluations),
+        in_progress=sum(card.row.in_progress for card in cards),
     )
 
 
@@ -199,14 +206,16 @@ def agent_scorecard(request: HttpRequest, agent_id: int) -> HttpResponse:
         context["fallback_url"] = reverse("agent-scorecard", args=[agent.id])
         return render(request, "performance/scorecard.html", context, status=400)
 
-    day = query.cleaned_data["date"] or today - timedelta(days=1)
-    rows = selectors.agent_scorecard(agent, day=day)
+    # Without a date, each standard opens on its last complete period.
+    day: date | None = query.cleaned_data["date"]
+    rows = selectors.agent_scorecard(agent, day=day, today=today)
     cards = [_standard_card(agent, row) for row in rows]
     step = _step_kind(rows)
-    shown = period_containing(day, step)
+    shown = period_containing(day, step) if day else last_complete_period(step, today=today)
     earlier, later = shown.previous(), shown.next()
     context.update(
-        day=day,
+        day=day or today - timedelta(days=1),
+        latest=day is None,
         cards=cards,
         summary=_summary(cards),
         step=step,
