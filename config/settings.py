@@ -10,7 +10,15 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str, env_time_zone
+from config.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_mailer,
+    env_str,
+    env_time_zone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -85,6 +93,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password reset e-mails: printed to the terminal unless EMAIL_URL names a mail server.
+MAILERS = {"default": env_mailer("EMAIL_URL", "console:")}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atendo <atendo@localhost>")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
