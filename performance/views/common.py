@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from performance.models import Evaluation
 from performance.periods import PeriodKind
 
 INTERACTIONS_PER_PAGE = 50
@@ -27,20 +25,6 @@ PERIOD_KEY_SHAPES = [
 ]
 KIND_ORDER = [PeriodKind.DAY, PeriodKind.WEEK, PeriodKind.MONTH]
 KIND_ADJECTIVES = {PeriodKind.DAY: "daily", PeriodKind.WEEK: "weekly", PeriodKind.MONTH: "monthly"}
-
-# A period still under way is judged on the data so far: its outcome may change.
-OUTCOMES_SO_FAR = {
-    Evaluation.Outcome.EXCEEDED: _("Exceeded so far"),
-    Evaluation.Outcome.MET: _("Met so far"),
-    Evaluation.Outcome.MISSED: _("Missed so far"),
-    Evaluation.Outcome.INSUFFICIENT_DATA: _("Insufficient data so far"),
-}
-
-
-def outcome_label(outcome: str, *, in_progress: bool) -> str:
-    if in_progress:
-        return str(OUTCOMES_SO_FAR[Evaluation.Outcome(outcome)])
-    return str(Evaluation.Outcome(outcome).label)
 
 
 def htmx_swap(request: HttpRequest) -> bool:

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -39,13 +40,26 @@ from performance.views.common import (
     INTERACTIONS_PER_PAGE,
     KIND_ORDER,
     htmx_swap,
-    outcome_label,
     query_errors,
     today_in,
     within_range,
 )
 
 # --- the agent's scorecard -----------------------------------------------------------------
+
+# A period still under way is judged on the data so far: its outcome may change.
+OUTCOMES_SO_FAR = {
+    Evaluation.Outcome.EXCEEDED: _("Exceeded so far"),
+    Evaluation.Outcome.MET: _("Met so far"),
+    Evaluation.Outcome.MISSED: _("Missed so far"),
+    Evaluation.Outcome.INSUFFICIENT_DATA: _("Insufficient data so far"),
+}
+
+
+def outcome_label(outcome: str, *, in_progress: bool) -> str:
+    if in_progress:
+        return str(OUTCOMES_SO_FAR[Evaluation.Outcome(outcome)])
+    return str(Evaluation.Outcome(outcome).label)
 
 
 class ScorecardQuery(forms.Form):
