@@ -30,10 +30,14 @@ assets: static/vendor/.installed
 migrate: install
 	$(PY) manage.py migrate --no-input
 
-demo: migrate
-	$(PY) manage.py seed_demo --if-empty
+SEED_DEMO := $(PY) manage.py seed_demo --if-empty
 
-run: demo assets
+demo: migrate
+	$(SEED_DEMO)
+
+run: migrate assets
+	@echo "Atendo is at http://$(HOST):$(PORT)/ (logins below)"
+	$(SEED_DEMO)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets

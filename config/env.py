@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -69,3 +71,45 @@ def env_database(name: str, default: str) -> dict:
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={value!r} names no database")
     return config
+
+
+# scheme -> the SMTP connection's TLS options
+SMTP_SCHEMES = {
+    "smtp": {"use_tls": False, "use_ssl": False},
+    "smtp+tls": {"use_tls": True, "use_ssl": False},  # STARTTLS, port 587 by default
+    "smtp+ssl": {"use_tls": False, "use_ssl": True},  # implicit TLS, port 465 by default
+    "smtps": {"use_tls": False, "use_ssl": True},
+}
+
+
+def env_mailer(name: str, default: str) -> dict[str, Any]:
+    """A MAILERS entry from a URL: console: (print e-mails to the terminal), or
+    smtp[+tls|+ssl]://user:password@host[:port] (user and password percent-encoded)."""
+    raw = env_str(name, default)
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not an e-mail URL: {exc}") from None
+    # The password never goes into a message.
+    shown = raw.replace(f":{parts.password}@", ":***@") if parts.password else raw
+    if parts.scheme == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name}={shown!r} is not an e-mail URL: use console: or "
+            "smtp://, smtp+tls:// or smtp+ssl://user:password@host:port"
+        )
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={shown!r} names no mail server host")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname,
+            "port": port,
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "timeout": 10,
+            **SMTP_SCHEMES[parts.scheme],
+        },
+    }

@@ -10,7 +10,15 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str, env_time_zone
+from config.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_mailer,
+    env_str,
+    env_time_zone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -86,6 +94,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Password reset e-mails: printed to the terminal unless EMAIL_URL names a mail server.
+MAILERS = {"default": env_mailer("EMAIL_URL", "console:")}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atendo <atendo@localhost>")
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -104,6 +116,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks still pass through a producer: with no broker (or no host) named, kombu
+    # falls back to AMQP's defaults and warns "No hostname was supplied" on every task.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

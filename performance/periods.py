@@ -46,6 +46,11 @@ class Period:
     def next(self) -> Period:
         return period_containing(self.end, self.kind)
 
+    def is_complete(self, today: date) -> bool:
+        """Whether the period is over on `today` (a local date in the period's zone): only
+        then are its results final."""
+        return self.end <= today
+
     @property
     def label(self) -> str:
         match self.kind:
@@ -87,6 +92,11 @@ def period_containing(day: date, kind: PeriodKind | str) -> Period:
             first = day.replace(day=1)
             following = (first + timedelta(days=32)).replace(day=1)
             return Period(first, following, kind)
+
+
+def last_complete_period(kind: PeriodKind | str, *, today: date) -> Period:
+    """The latest period of `kind` over on `today`: yesterday, last week or last month."""
+    return period_containing(today, kind).previous()
 
 
 def periods_between(since: date, until: date, kind: PeriodKind | str) -> Iterator[Period]:

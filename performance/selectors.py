@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
 from performance.metrics import METRICS, Metric
 from performance.models import Agent, Evaluation, Interaction, ServiceStandard, Team
-from performance.periods import Period, PeriodKind, period_containing
+from performance.periods import Period, PeriodKind, last_complete_period, period_containing
 
 TREND_PERIODS = 12
 
@@ -34,15 +34,31 @@ class ScorecardRow:
     period: Period
     evaluation: Evaluation | None
     trend: list[tuple[Period, Evaluation | None]]
+    in_progress: bool  # the period is still under way: its outcome may change
+
+    @property
+    def gate_passed(self) -> bool | None:
+        """Whether the quality gate was met, where that matters: None without a gate, and
+        when the standard had too little data of its own to earn points anyway."""
+        evaluation = self.evaluation
+        if evaluation is None or evaluation.outcome == Evaluation.Outcome.INSUFFICIENT_DATA:
+            return None
+        return evaluation.gate_passed
 
 
-def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
-    """Each standard of the agent's team, judged for its period containing `day`, with the
-    last TREND_PERIODS periods of history."""
-    standards = standards_for_team(agent.team, on=day)
+def agent_scorecard(agent: Agent, *, day: date | None, today: date) -> list[ScorecardRow]:
+    """Each standard of the agent's team, judged for its period containing `day` (without a
+    day: its last complete period), with the last TREND_PERIODS periods of history. `today`
+    is the local date in the team's zone."""
+    standards = standards_for_team(agent.team, on=day or today - timedelta(days=1))
     if not standards:
         return []
-    periods = {s.id: period_containing(day, s.period) for s in standards}
+    periods = {
+        s.id: period_containing(day, s.period)
+        if day is not None
+        else last_complete_period(s.period, today=today)
+        for s in standards
+    }
     history: dict[int, list[Period]] = {}
     for standard in standards:
         span = [periods[standard.id]]
@@ -50,10 +66,14 @@ def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
             span.insert(0, span[0].previous())
         history[standard.id] = span
     earliest = min(span[0].start for span in history.values())
+    latest = max(period.start for period in periods.values())
     found = {
         (e.standard_id, e.period_start): e
         for e in Evaluation.objects.filter(
-            agent=agent, standard__in=standards, period_start__gte=earliest, period_start__lte=day
+            agent=agent,
+            standard__in=standards,
+            period_start__gte=earliest,
+            period_start__lte=latest,
         ).select_related("version", "version__quality_gate")
     }
     return [
@@ -63,6 +83,7 @@ def agent_scorecard(agent: Agent, *, day: date) -> list[ScorecardRow]:
             period=periods[standard.id],
             evaluation=found.get((standard.id, periods[standard.id].start)),
             trend=[(p, found.get((standard.id, p.start))) for p in history[standard.id]],
+            in_progress=not periods[standard.id].is_complete(today),
         )
         for standard in standards
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_time_zone
+from config.env import env_bool, env_database, env_int, env_list, env_mailer, env_time_zone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +36,9 @@ def start_up(**env: str) -> subprocess.CompletedProcess:
         ({"FEED_MAX_BYTES": "0"}, "FEED_MAX_BYTES='0' must be at least 1"),
         ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL='nosuchdb://x' is not a database URL"),
+        ({"EMAIL_URL": "gmail://me:secret@x"}, "EMAIL_URL='gmail://me:***@x' is not an e-mail URL"),
+        ({"EMAIL_URL": "smtp://"}, "EMAIL_URL='smtp://' names no mail server host"),
+        ({"EMAIL_URL": "smtp://mail.example:25x"}, "EMAIL_URL is not an e-mail URL"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):
@@ -69,3 +72,31 @@ def test_database_url_must_name_a_database(monkeypatch):
         env_database("DB", "sqlite:///x.db")
     monkeypatch.setenv("DB", "postgres://user@host:5432/atendo")
     assert env_database("DB", "sqlite:///x.db")["NAME"] == "atendo"
+
+
+def test_e_mail_goes_to_the_console_by_default_and_to_smtp_from_a_url(monkeypatch):
+    assert env_mailer("UNSET_EMAIL_URL", "console:") == {
+        "BACKEND": "django.core.mail.backends.console.EmailBackend"
+    }
+    monkeypatch.setenv("MAIL", "smtp+tls://atendo%40example.com:p%40ss%3Aword@mail.example")
+    mailer = env_mailer("MAIL", "console:")
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "mail.example",
+        "port": None,  # the backend picks 587 for STARTTLS
+        "username": "atendo@example.com",
+        "password": "p@ss:word",
+        "timeout": 10,
+        "use_tls": True,
+        "use_ssl": False,
+    }
+    monkeypatch.setenv("MAIL", "smtp+ssl://mail.example:2465")
+    assert env_mailer("MAIL", "console:")["OPTIONS"]["port"] == 2465
+    assert env_mailer("MAIL", "console:")["OPTIONS"]["use_ssl"] is True
+
+
+def test_a_bad_e_mail_url_never_shows_its_password(monkeypatch):
+    monkeypatch.setenv("MAIL", "imap://me:hunter2@mail.example")
+    with pytest.raises(ImproperlyConfigured) as error:
+        env_mailer("MAIL", "console:")
+    assert "hunter2" not in str(error.value)

@@ -99,8 +99,9 @@ class ScorecardQuerySerializer(serializers.Serializer):
     period = serializers.CharField(
         required=False,
         help_text=format_lazy(
-            "Which day to judge: {}; a week or month means its first day. Default: yesterday "
-            "in the agent's team time zone.",
+            "Which day to judge: {}; a week or month means its first day. Default: each "
+            "standard's last complete period in the agent's team time zone (yesterday, last "
+            "week, last month).",
             PERIOD_KEY_HELP,
         ),
     )
@@ -141,13 +142,22 @@ class ScorecardStandardSerializer(serializers.Serializer):
         help_text="The standard version the evaluation used (its target, stretch and minimum "
         "sample are shown); null when not evaluated yet (the current rule is shown).",
     )
-    gate_passed = serializers.BooleanField(allow_null=True)
+    in_progress = serializers.BooleanField(
+        help_text="The period is still under way: the outcome is the data so far."
+    )
+    gate_passed = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the quality gate was met; null: no gate, not evaluated yet, or "
+        "insufficient data of the standard's own (no points either way).",
+    )
     evaluation = serializers.IntegerField(allow_null=True, help_text="The evaluation's id.")
 
 
 class ScorecardOutputSerializer(serializers.Serializer):
     agent = AgentRefSerializer()
-    date = serializers.DateField(help_text="The day whose periods are shown.")
+    date = serializers.DateField(
+        help_text="The day whose periods are shown; by default the last complete day."
+    )
     standards = ScorecardStandardSerializer(many=True)
 
 
@@ -199,8 +209,8 @@ class EvaluationListApi(APIView):
 # --- scorecard -----------------------------------------------------------------------------
 
 
-def _yesterday_for(agent: Agent) -> date:
-    return timezone.localdate(timezone=ZoneInfo(agent.team.time_zone)) - timedelta(days=1)
+def _today_for(agent: Agent) -> date:
+    return timezone.localdate(timezone=ZoneInfo(agent.team.time_zone))
 
 
 def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
@@ -223,7 +233,8 @@ def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
         "min_sample": rule.min_sample,
         "points": evaluation.points if evaluation else None,
         "version": evaluation.version.number if evaluation else None,
-        "gate_passed": evaluation.gate_passed if evaluation else None,
+        "in_progress": row.in_progress,
+        "gate_passed": row.gate_passed,
         "evaluation": evaluation.id if evaluation else None,
     }
 
@@ -236,7 +247,8 @@ class AgentScorecardApi(APIView):
         operation_id="agent_scorecard",
         summary="An agent's scorecard",
         description="Every standard that applies to the agent's team on the day, judged for "
-        "its period (day, week or month) containing that day. Standards not evaluated yet "
+        "its period (day, week or month) containing that day; without `period`, for its last "
+        "complete period. A period still under way says `in_progress`. Standards not evaluated yet "
         "have a null outcome. Agents may open only their own; leads their teams' agents.",
         parameters=[
             OpenApiParameter(
@@ -256,9 +268,14 @@ class AgentScorecardApi(APIView):
         agent = agent_for_user_or_404(request.user, agent_id)
         query = ScorecardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day = query.validated_data.get("period") or _yesterday_for(agent)
-        rows = agent_scorecard(agent, day=day)
+        today = _today_for(agent)
+        day = query.validated_data.get("period")
+        rows = agent_scorecard(agent, day=day, today=today)
         body = ScorecardOutputSerializer(
-            {"agent": agent, "date": day, "standards": [_scorecard_item(row) for row in rows]}
+            {
+                "agent": agent,
+                "date": day or today - timedelta(days=1),
+                "standards": [_scorecard_item(row) for row in rows],
+            }
         )
         return Response(body.data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +25,7 @@ from performance.models import (
     Channel,
     Team,
 )
-from performance.periods import Period, PeriodKind, period_containing
+from performance.periods import Period, PeriodKind, last_complete_period, period_containing
 from performance.roles import is_admin, is_team_lead
 from performance.views.common import (
     KIND_ADJECTIVES,
@@ -108,8 +107,9 @@ def team_heatmap(request: HttpRequest) -> HttpResponse:
     channel = query.cleaned_data["channel"].code if query.cleaned_data["channel"] else ""
     zone = teams[0].time_zone if len(teams) == 1 else timezone.get_current_timezone_name()
     today = today_in(zone)
-    latest = period_containing(today - timedelta(days=1), kind)
+    latest = last_complete_period(kind, today=today)
     period = query.cleaned_data.get("resolved_period") or latest
+    in_progress = not period.is_complete(today)
 
     heatmap = selectors.team_heatmap(teams, kind=kind, day=period.start, channel=channel)
     context = {
@@ -125,6 +125,7 @@ def team_heatmap(request: HttpRequest) -> HttpResponse:
         "channel": channel,
         "heatmap": heatmap,
         "rows": selectors.heatmap_cells(heatmap),
+        "in_progress": in_progress,
         "tallies": selectors.heatmap_tallies(heatmap),
         "previous_url": heatmap_url(
             kind=kind, period=period.previous(), channel=channel, team=chosen

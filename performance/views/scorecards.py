@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,7 +33,7 @@ from performance.models import (
     ServiceStandard,
     StandardVersion,
 )
-from performance.periods import Period, PeriodKind, period_containing
+from performance.periods import Period, PeriodKind, last_complete_period, period_containing
 from performance.roles import is_team_lead
 from performance.templatetags.metric_format import MISSING, format_duration
 from performance.views.common import (
@@ -45,6 +46,20 @@ from performance.views.common import (
 )
 
 # --- the agent's scorecard -----------------------------------------------------------------
+
+# A period still under way is judged on the data so far: its outcome may change.
+OUTCOMES_SO_FAR = {
+    Evaluation.Outcome.EXCEEDED: _("Exceeded so far"),
+    Evaluation.Outcome.MET: _("Met so far"),
+    Evaluation.Outcome.MISSED: _("Missed so far"),
+    Evaluation.Outcome.INSUFFICIENT_DATA: _("Insufficient data so far"),
+}
+
+
+def outcome_label(outcome: str, *, in_progress: bool) -> str:
+    if in_progress:
+        return str(OUTCOMES_SO_FAR[Evaluation.Outcome(outcome)])
+    return str(Evaluation.Outcome(outcome).label)
 
 
 class ScorecardQuery(forms.Form):
@@ -69,6 +84,7 @@ class StandardCard:
     version_since: date | None
     interactions_url: str
     chart: dict[str, Any]
+    outcome_label: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ class ScorecardSummary:
     insufficient: int
     not_evaluated: int
     points: int
+    in_progress: int  # standards whose period is still under way
 
 
 def scorecard_url(agent_id: int, day: date) -> str:
@@ -143,6 +160,9 @@ def _standard_card(agent: Agent, row: selectors.ScorecardRow) -> StandardCard:
             reverse("evaluation-interactions", args=[evaluation.id]) if evaluation else ""
         ),
         chart=_trend_chart(agent, row),
+        outcome_label=(
+            outcome_label(evaluation.outcome, in_progress=row.in_progress) if evaluation else ""
+        ),
     )
 
 
@@ -156,6 +176,7 @@ def _summary(cards: list[StandardCard]) -> ScorecardSummary:
         insufficient=outcomes.count(Evaluation.Outcome.INSUFFICIENT_DATA),
         not_evaluated=len(cards) - len(evaluations),
         points=sum(evaluation.points for evaluation in evaluations),
+        in_progress=sum(card.row.in_progress for card in cards),
     )
 
 
@@ -193,14 +214,16 @@ def agent_scorecard(request: HttpRequest, agent_id: int) -> HttpResponse:
         context["fallback_url"] = reverse("agent-scorecard", args=[agent.id])
         return render(request, "performance/scorecard.html", context, status=400)
 
-    day = query.cleaned_data["date"] or today - timedelta(days=1)
-    rows = selectors.agent_scorecard(agent, day=day)
+    # Without a date, each standard opens on its last complete period.
+    day: date | None = query.cleaned_data["date"]
+    rows = selectors.agent_scorecard(agent, day=day, today=today)
     cards = [_standard_card(agent, row) for row in rows]
     step = _step_kind(rows)
-    shown = period_containing(day, step)
+    shown = period_containing(day, step) if day else last_complete_period(step, today=today)
     earlier, later = shown.previous(), shown.next()
     context.update(
-        day=day,
+        day=day or today - timedelta(days=1),
+        latest=day is None,
         cards=cards,
         summary=_summary(cards),
         step=step,

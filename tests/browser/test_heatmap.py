@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from performance.periods import period_containing
+from performance.periods import last_complete_period
 from performance.services.evaluation import evaluate_periods
 from tests.browser.pages import log_in
 from tests.factories import make_interactions, make_standard
@@ -104,14 +104,14 @@ def test_lead_steps_back_a_week_and_opens_an_agents_scorecard(
     alice.user.save(update_fields=["first_name", "last_name"])
     yesterday = timezone.localtime(timezone=ZoneInfo(lisbon.time_zone)).date() - timedelta(days=1)
     seed_history([alice, *teammates], source, until=yesterday)
-    this_week = period_containing(yesterday, "week")
-    last_week = this_week.previous()
+    last_week = last_complete_period("week", today=yesterday + timedelta(days=1))
+    week_before = last_week.previous()
 
     log_in(page, "bob")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team", exact=True).click()
     expect(page).to_have_url(re.compile(r"/teams/heatmap/$"))
     period = page.get_by_test_id("period")
-    expect(period).to_have_text(this_week.label)
+    expect(period).to_have_text(last_week.label)  # the last complete week
     heatmap = page.get_by_test_id("heatmap")
     expect(heatmap.get_by_role("row")).to_have_count(1 + 4 + 1)  # header, agents, totals
     page.screenshot(path=SCREENSHOTS / "atendo-heatmap.png", full_page=True)
@@ -119,19 +119,21 @@ def test_lead_steps_back_a_week_and_opens_an_agents_scorecard(
     page.evaluate("window.atendoNoReload = true")
     page.get_by_role("link", name="← Previous").click()
 
-    expect(period).to_have_text(last_week.label)
-    expect(page).to_have_url(re.compile(rf"period={last_week.key}"))
+    expect(period).to_have_text(week_before.label)
+    expect(page).to_have_url(re.compile(rf"period={week_before.key}"))
     assert page.evaluate("window.atendoNoReload") is True  # swapped in place, not reloaded
     page.screenshot(path=SCREENSHOTS / "atendo-heatmap-previous.png", full_page=True)
 
     row = heatmap.get_by_role("row").filter(has_text="Alice Ferreira")
     row.get_by_test_id("cell").first.click()
 
-    expect(page).to_have_url(re.compile(rf"/agents/{alice.id}/scorecard/\?date={last_week.start}"))
+    expect(page).to_have_url(
+        re.compile(rf"/agents/{alice.id}/scorecard/\?date={week_before.start}")
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Alice Ferreira")
     expect(page.get_by_test_id("standard-card")).to_have_count(4)
     expect(page.get_by_test_id("standard-card").first.get_by_test_id("period")).to_have_text(
-        last_week.label
+        week_before.label
     )
     canvas = page.locator("[data-trend] canvas").first
     expect(canvas).to_be_visible()

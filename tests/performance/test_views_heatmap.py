@@ -230,16 +230,17 @@ def test_previous_and_next_links_keep_the_switches(client, scored, bob, lisbon):
     assert f'href="{following}" rel="next"' in html
 
 
-def test_default_period_contains_yesterday_in_the_teams_zone(client, standards, bob):
-    yesterday = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date() - timedelta(days=1)
-    monday = yesterday - timedelta(days=yesterday.weekday())
+def test_default_period_is_the_last_complete_week_in_the_teams_zone(client, standards, bob):
+    today = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date()
+    monday = today - timedelta(days=today.weekday() + 7)
     login(client, bob)
 
     html = client.get(HEATMAP).content.decode()
 
     assert f"Week {monday.isocalendar()[1]}, {monday.isocalendar()[0]} ({monday:%d %b}" in html
     assert '<option value="week" selected>' in html
-    assert "Latest</a>" not in html
+    assert "Last complete</a>" not in html
+    assert 'data-testid="in-progress"' not in html
 
 
 def test_htmx_request_gets_only_the_table_partial_and_the_canonical_url(client, scored, bob):

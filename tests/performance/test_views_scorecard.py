@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from performance.models import Evaluation
+from performance.periods import period_containing
 from performance.services.evaluation import evaluate_periods
 from performance.services.standards import standard_save
 from tests.factories import AgentFactory, UserFactory, make_interactions, make_standard
@@ -307,16 +308,23 @@ def test_next_is_disabled_at_the_present(client, scored, alice):
     assert 'aria-disabled="true">Next week →' in html
 
 
-def test_default_date_is_yesterday_in_the_agents_team_zone(client, standards, alice, source):
-    yesterday = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date() - timedelta(days=1)
-    make_interactions(alice, source=source, on=yesterday, count=3, csat=[5, 5, 5])
-    evaluate_periods(since=yesterday, until=yesterday)
+def test_default_is_each_standards_last_complete_period_in_the_agents_team_zone(
+    client, standards, alice, source
+):
+    today = timezone.localtime(timezone=ZoneInfo("Europe/Lisbon")).date()
+    yesterday = today - timedelta(days=1)
+    last_week = period_containing(today, "week").previous()
+    make_interactions(alice, source=source, on=last_week.start, count=3, csat=[5, 5, 5])
+    evaluate_periods(since=last_week.start, until=yesterday)
     login(client, alice)
 
     html = client.get(scorecard(alice, day=None)).content.decode()
 
     assert f'data-testid="as-of">{yesterday:%a} {yesterday.day} {yesterday:%b %Y}' in html
-    assert 'data-testid="value">100 %</a>' in cards(html)["Customer satisfaction"]
+    card = cards(html)["Customer satisfaction"]
+    assert f'data-testid="period">{last_week.label}</span>' in card
+    assert 'data-testid="value">100 %</a>' in card
+    assert 'data-testid="in-progress"' not in html
 
 
 @pytest.mark.parametrize(

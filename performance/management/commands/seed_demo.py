@@ -68,7 +68,7 @@ class Command(BaseCommand):
             self.stdout.write("The demo logins are not set up in this database.")
             return
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo logins (http://127.0.0.1:8000/):"))
+        self.stdout.write(self.style.SUCCESS("Demo logins:"))
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.role:<20} {login.username:<8} / {login.password}")
         self.stdout.write("")

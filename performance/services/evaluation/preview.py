@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from performance.models import Evaluation, ServiceStandard
-from performance.periods import Period, PeriodKind, period_containing
+from performance.periods import Period, PeriodKind, last_complete_period
 from performance.services.evaluation.engine import (
     AgentScope,
     Judgement,
@@ -67,7 +67,7 @@ class PreviewRow:
 
 def last_complete_periods(kind: PeriodKind | str, *, count: int, until: date) -> list[Period]:
     """The `count` periods of `kind` that ended on or before `until`, oldest first."""
-    periods = [period_containing(until, kind).previous()]
+    periods = [last_complete_period(kind, today=until)]
     while len(periods) < count:
         periods.insert(0, periods[0].previous())
     return periods
