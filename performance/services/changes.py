@@ -58,7 +58,9 @@ def evaluation_change_record(
         updated=updated,
     )
     transaction.on_commit(
-        lambda: evaluations_changed.send(sender=EvaluationChange, change_id=change.id, change=change)
+        lambda: evaluations_changed.send(
+            sender=EvaluationChange, change_id=change.id, change=change
+        )
     )
     return change
 
@@ -109,9 +111,7 @@ def evaluation_changes_prune(*, now: datetime | None = None) -> int:
     passed = ChangeCursor.objects.filter(subscriber__in=list(change_subscribers)).aggregate(
         last=Min("last_change_id")
     )["last"]
-    old = EvaluationChange.objects.filter(
-        created_at__lt=(now or timezone.now()) - CHANGE_RETENTION
-    )
+    old = EvaluationChange.objects.filter(created_at__lt=(now or timezone.now()) - CHANGE_RETENTION)
     if passed is not None:
         old = old.filter(id__lte=passed)
     deleted, _ = old.delete()

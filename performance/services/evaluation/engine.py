@@ -30,8 +30,8 @@ from performance.models import (
     StandardVersion,
 )
 from performance.periods import Period, PeriodKind, period_containing, periods_between
-from performance.services.evaluation.measure import Measurements, measure
 from performance.services.changes import evaluation_change_record
+from performance.services.evaluation.measure import Measurements, measure
 from performance.services.evaluation.store import JudgedRow, evaluation_store
 
 Outcome = Evaluation.Outcome
