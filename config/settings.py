@@ -114,6 +114,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "performance.evaluate_recent_periods",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Catches subscribers up on evaluation changes the after-commit signal did not deliver
+    # (the process died in between) and prunes the old ones every subscriber has applied.
+    "deliver-evaluation-changes": {
+        "task": "performance.deliver_evaluation_changes",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 REST_FRAMEWORK = {
