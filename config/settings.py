@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "performance.context_processors.navigation",
+                "config.context_processors.navigation",
             ],
         },
     },

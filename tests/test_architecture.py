@@ -58,6 +58,7 @@ def test_every_interface_and_tasks_module_is_under_contract():
         "coaching",
     ]
     assert contracts()["coaching never imports rewards"]["forbidden_modules"] == ["rewards"]
+    assert {"config.views", "config.context_processors"} <= set(interfaces["source_modules"])
 
 
 def test_breaking_a_rule_fails(tmp_path):
@@ -75,6 +76,7 @@ def test_breaking_a_rule_fails(tmp_path):
     (tmp_path / "performance" / "home.py").write_text("import rewards\n")
     (tmp_path / "coaching" / "flags.py").write_text("from rewards import ledger\n")
     (tmp_path / "rewards" / "ledger.py").touch()
+    (tmp_path / "config" / "composition" / "__init__.py").write_text("import performance\n")
     (tmp_path / "performance" / "views" / "feeds.py").write_text(
         "from performance.tasks import process_feed_batch\n"
     )
