@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -96,4 +97,7 @@ class Composition:
         return [panel for panel in self.home_panels if panel.visible(user)]
 
 
-composition = Composition()
+# The home page is config's own (config.views.home); the apps add the rest.
+composition = Composition(
+    nav_entries=[NavEntry(_("Home"), "home", 0, current_on=frozenset({"home"}))]
+)
