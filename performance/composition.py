@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.composition import DemoOptions, DemoStep, HomePanel, NavEntry
@@ -43,13 +44,29 @@ def demo_organisation_step(options: DemoOptions) -> None:
     )
     rows = sum(batch.rows_read for batch in result.batches)
     options.success(
-        f"Demo ready in {result.seconds:.1f}s: {result.teams} teams, {result.agents} "
-        f"agents, interactions {result.start} to {result.end}; {len(result.batches)} "
-        f"batches ingested ({rows:,} rows), {len(result.skipped_files)} files already "
-        f"ingested; {result.standards} standards, {result.evaluations:,} evaluations."
+        gettext(
+            "Demo ready in %(seconds)ss: %(teams)s teams, %(agents)s agents, interactions "
+            "%(start)s to %(end)s; %(batches)s batches ingested (%(rows)s rows), %(skipped)s "
+            "files already ingested; %(standards)s standards, %(evaluations)s evaluations."
+        )
+        % {
+            "seconds": f"{result.seconds:.1f}",
+            "teams": result.teams,
+            "agents": result.agents,
+            "start": result.start,
+            "end": result.end,
+            "batches": len(result.batches),
+            "rows": f"{rows:,}",
+            "skipped": len(result.skipped_files),
+            "standards": result.standards,
+            "evaluations": f"{result.evaluations:,}",
+        }
     )
     for slug, token in result.new_tokens.items():
-        options.log(f"API token for feed source {slug!r} (shown once): {token}")
+        options.log(
+            gettext("API token for feed source %(slug)r (shown once): %(token)s")
+            % {"slug": slug, "token": token}
+        )
 
 
 DEMO_STEPS = (DemoStep("performance.organisation", demo_organisation_step, 10),)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from performance.models import FeedBatch, FeedBatchTouch, Interaction
 from performance.services.ingest import batch_file_path, feed_batch_process, feed_batch_requeue
+from performance.services.ingest.batches import STALE_CLAIM
 from performance.tasks import process_feed_batch
 from tests.performance.helpers import errors_of, ingest_text
 
@@ -168,6 +169,16 @@ class TestReprocessing:
         assert feed_batch_process(batch_id=batch.id).status == FeedBatch.Status.PROCESSING
         assert not feed_batch_requeue(batch_id=batch.id)
         assert FeedBatch.objects.filter(pk=batch.pk).values().get() == before
+
+    def test_a_batch_whose_worker_died_can_be_sent_back(self, source, agents, tmp_path):
+        batch = ingest_text(source, FILE, tmp_path)
+        long_ago = batch.started_at - STALE_CLAIM - timedelta(minutes=1)
+        FeedBatch.objects.filter(pk=batch.pk).update(
+            status=FeedBatch.Status.PROCESSING, started_at=long_ago
+        )
+        assert feed_batch_requeue(batch_id=batch.id)
+        again = feed_batch_process(batch_id=batch.id)
+        assert (again.status, again.runs, again.unchanged_count) == ("completed", 2, 3)
 
     def test_reprocessing_after_a_fix_applies_the_rows_that_failed(self, source, agents, tmp_path):
         batch = ingest_text(

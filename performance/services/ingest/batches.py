@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from performance.feeds import (
@@ -45,6 +46,8 @@ from performance.tasks import process_feed_batch as process_feed_batch_task
 logger = logging.getLogger(__name__)
 
 READ_BUFFER_BYTES = 1 << 20
+# Far longer than processing a file of FEED_MAX_BYTES takes.
+STALE_CLAIM = timedelta(hours=6)
 
 
 def storage_root() -> Path:
@@ -165,14 +168,16 @@ def feed_batch_requeue(*, batch_id: int) -> bool:
 
     Compare-and-swap from a finished state to RECEIVED, so a double click (or the page and
     admin at once) queues one run, not two racing ones, and a batch waiting or running is
-    left alone. A batch that failed on receipt has nothing stored to apply.
+    left alone. A batch that failed on receipt has nothing stored to apply. A batch claimed
+    longer than STALE_CLAIM ago lost its worker (a redelivery finds it claimed) and can be
+    sent back too.
     """
+    finished = Q(status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED])
+    stale = Q(status=FeedBatch.Status.PROCESSING, started_at__lt=timezone.now() - STALE_CLAIM)
     requeued = (
-        FeedBatch.objects.filter(
-            pk=batch_id,
-            status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED],
-            started_at__isnull=False,
-        ).update(status=FeedBatch.Status.RECEIVED, error="", finished_at=None, bytes_processed=0)
+        FeedBatch.objects.filter(finished | stale, pk=batch_id, started_at__isnull=False).update(
+            status=FeedBatch.Status.RECEIVED, error="", finished_at=None, bytes_processed=0
+        )
         == 1
     )
     if requeued:
