@@ -207,16 +207,16 @@ def postgres_test_database_url() -> str:
 
 
 @pytest.fixture
-def child_database(request, tmp_path) -> str:
+def child_database(tmp_path) -> str:
     """The database the child processes share: the test database itself on PostgreSQL
     (committed for real, flushed afterwards), a fresh file on SQLite (whose test database
     lives in this process's memory)."""
     if connection.vendor == "postgresql":
-        request.getfixturevalue("transactional_db")
         return postgres_test_database_url()
     return f"sqlite:///{tmp_path / 'killed.sqlite3'}"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_change_committed_by_a_process_that_died_before_dispatch_is_caught_up_once(
     child_database,
 ):
