@@ -528,7 +528,7 @@ def late_survey(*, directory: str) -> dict[str, Any]:
     """Ingest 1,000 late survey answers through the real service; time the re-score apart."""
     from django.db import connection
 
-    import performance.tasks
+    import performance.services.evaluation
     from performance.models import (
         Agent,
         Evaluation,
@@ -567,7 +567,7 @@ def late_survey(*, directory: str) -> dict[str, Any]:
     # The real flow: the batch commits, then re-scores the periods it touched (eager
     # Celery in this process). The task's service call is wrapped to time it on its own.
     rescores: list[tuple[float, Any]] = []
-    real = performance.tasks.evaluate_touched_by_batch
+    real = performance.services.evaluation.evaluate_touched_by_batch
 
     def timed_rescore(*, batch_id: int) -> Any:
         started = time.perf_counter()
@@ -578,12 +578,12 @@ def late_survey(*, directory: str) -> dict[str, Any]:
     from performance.services.ingest import ingest_feed_file
 
     total = Evaluation.objects.count()
-    performance.tasks.evaluate_touched_by_batch = timed_rescore
+    performance.services.evaluation.evaluate_touched_by_batch = timed_rescore
     try:
         with Timer() as timer:
             batch = ingest_feed_file(path=path, source=source, via=FeedBatch.Via.CLI)
     finally:
-        performance.tasks.evaluate_touched_by_batch = real
+        performance.services.evaluation.evaluate_touched_by_batch = real
     if len(rescores) != 1:
         raise SystemExit(f"expected one re-score after the batch, got {len(rescores)}")
     rescore_seconds, run = rescores[0]

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "performance.context_processors.navigation",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -129,6 +130,12 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-recent-periods": {
         "task": "performance.evaluate_recent_periods",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # Catches subscribers up on evaluation changes the after-commit signal did not deliver
+    # (the process died in between) and prunes the old ones every subscriber has applied.
+    "deliver-evaluation-changes": {
+        "task": "performance.deliver_evaluation_changes",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

@@ -21,6 +21,11 @@ def is_team_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (_in_group(user, TEAM_LEAD_GROUP) or is_admin(user)))
 
 
+def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the login is set up as an agent (has a scorecard of its own)."""
+    return bool(user.is_authenticated and hasattr(user, "agent"))
+
+
 def _in_group(user: AbstractBaseUser, name: str) -> bool:
     cache = getattr(user, "_atendo_groups", None)
     if cache is None:

@@ -1,3 +1,10 @@
+"""Celery tasks: each takes ids, calls one service and is safe to run twice.
+
+Services import these tasks to enqueue their own follow-up work after commit, so every task
+imports its service inside its body (at module level the two modules would import each
+other). Views, the API, admin and commands call services and never import this module.
+"""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -5,19 +12,20 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from performance.services.evaluation import evaluate_periods, evaluate_touched_by_batch
-from performance.services.ingest import feed_batch_process
-
 
 @shared_task(name="performance.process_feed_batch", acks_late=True)
 def process_feed_batch(batch_id: int) -> str:
-    """Apply a stored feed batch. Safe to run twice: the facts converge."""
+    """Apply a received feed batch. A duplicated delivery finds it claimed and does nothing."""
+    from performance.services.ingest import feed_batch_process
+
     return feed_batch_process(batch_id=batch_id).status
 
 
 @shared_task(name="performance.evaluate_feed_batch", acks_late=True)
 def evaluate_feed_batch(batch_id: int) -> int:
     """Re-score the periods a batch touched. Safe to run twice: evaluations are upserts."""
+    from performance.services.evaluation import evaluate_touched_by_batch
+
     return evaluate_touched_by_batch(batch_id=batch_id).total
 
 
@@ -25,6 +33,8 @@ def evaluate_feed_batch(batch_id: int) -> int:
 def evaluate_recent_periods() -> int:
     """Nightly: score the periods containing the last two days, which closes days, weeks and
     months in every team's zone (at 02:15 UTC yesterday has not ended west of UTC)."""
+    from performance.services.evaluation import evaluate_periods
+
     today = timezone.localdate()
     return evaluate_periods(since=today - timedelta(days=2), until=today - timedelta(days=1)).total
 
@@ -32,7 +42,20 @@ def evaluate_recent_periods() -> int:
 @shared_task(name="performance.evaluate_standard", acks_late=True)
 def evaluate_standard(standard_id: int, since: str) -> int:
     """Score a new or changed standard from `since` to yesterday."""
+    from performance.services.evaluation import evaluate_periods
+
     first, last = date.fromisoformat(since), timezone.localdate() - timedelta(days=1)
     if first > last:
         return 0
     return evaluate_periods(since=first, until=last, standard_ids=[standard_id]).total
+
+
+@shared_task(name="performance.deliver_evaluation_changes", acks_late=True)
+def deliver_evaluation_changes() -> int:
+    """Hand every subscriber the evaluation changes it has not applied yet, then prune the
+    changes all have passed. Runs on beat as the catch-up behind the after-commit signal."""
+    from performance.services.changes import evaluation_changes_deliver, evaluation_changes_prune
+
+    delivered = evaluation_changes_deliver()
+    evaluation_changes_prune()
+    return delivered

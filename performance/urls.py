@@ -1,10 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from performance.views import feeds, heatmap, home, scorecards
+from performance.views import feeds, heatmap, scorecards
 
 urlpatterns = [
-    path("", home.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("feeds/upload/", feeds.feed_upload, name="feed-upload"),

@@ -19,7 +19,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from performance.models import FeedBatch, Interaction
-from performance.services.ingest import feed_batch_receive
+from performance.services.ingest import feed_batch_queue, feed_batch_receive, feed_batch_requeue
 from performance.tasks import process_feed_batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,20 +103,27 @@ def test_a_real_worker_processes_a_batch_sent_through_the_broker(
     with open(path, "rb") as stream:
         batch = feed_batch_receive(source=source, stream=stream, via=FeedBatch.Via.API)
     assert settings.CELERY_BROKER_URL
-    process_feed_batch.delay(batch.id)
+    assert feed_batch_queue(batch=batch)
 
     done = wait_for(batch.id, runs=1)
     assert (done.status, done.created_count, done.rejected_count) == ("completed", 3, 1)
     assert Interaction.objects.get(external_id="w1").csat == 5
 
-    # The same task delivered twice (a retry, a duplicate message) converges to the same facts.
-    before = list(
+    # The same message delivered again (a retry, a duplicate): the batch is claimed, so the
+    # second delivery returns without touching it.
+    before = FeedBatch.objects.filter(pk=batch.id).values().get()
+    assert process_feed_batch.delay(batch.id).get(timeout=60) == "completed"
+    assert FeedBatch.objects.filter(pk=batch.id).values().get() == before
+
+    # Re-processing goes through the service, which queues one run after commit; the facts
+    # converge to the same values.
+    facts = list(
         Interaction.objects.order_by("external_id").values_list("external_id", "csat", "updated_at")
     )
-    process_feed_batch.delay(batch.id)
+    assert feed_batch_requeue(batch_id=batch.id)
     again = wait_for(batch.id, runs=2)
     assert (again.created_count, again.unchanged_count, again.rejected_count) == (0, 3, 1)
     after = list(
         Interaction.objects.order_by("external_id").values_list("external_id", "csat", "updated_at")
     )
-    assert after == before
+    assert after == facts

@@ -26,13 +26,13 @@ from performance.models import (
     FeedSource,
     Interaction,
 )
+from performance.services.ingest import feed_batch_requeue
 from performance.services.ingest.mapping import (
     feed_sample_preview,
     feed_source_set_reading,
     sample_format,
 )
 from performance.services.tokens import feed_source_rotate_token
-from performance.tasks import process_feed_batch
 
 
 @admin.register(FeedSource)
@@ -319,9 +319,46 @@ class FeedBatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Re-process the selected batches")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[FeedBatch]) -> None:
-        for batch in queryset.exclude(stored_path=""):
-            process_feed_batch.delay_on_commit(batch.id)
-        messages.info(request, "Re-processing queued; facts converge to the files' values.")
+        """Through the same service as the batch page: only finished batches go back to the
+        queue; each one selected is reported as queued or as why it was left alone."""
+        outcomes: dict[str, list[int]] = {"queued": [], "waiting": [], "running": [], "empty": []}
+        for batch_id in queryset.order_by("id").values_list("id", flat=True):
+            if feed_batch_requeue(batch_id=batch_id):
+                outcomes["queued"].append(batch_id)
+                continue
+            # Read after the refusal: the page may have queued it a moment ago.
+            batch_status = FeedBatch.objects.values_list("status", flat=True).get(pk=batch_id)
+            if batch_status == FeedBatch.Status.RECEIVED:
+                outcomes["waiting"].append(batch_id)
+            elif batch_status == FeedBatch.Status.PROCESSING:
+                outcomes["running"].append(batch_id)
+            else:
+                outcomes["empty"].append(batch_id)
+        reports = {
+            "queued": (
+                messages.SUCCESS,
+                gettext(
+                    "Queued to be processed again (facts converge to the file's values): %(ids)s."
+                ),
+            ),
+            "waiting": (
+                messages.WARNING,
+                gettext("Not queued, already waiting to be processed: %(ids)s."),
+            ),
+            "running": (
+                messages.WARNING,
+                gettext("Not queued, being processed now (re-process once finished): %(ids)s."),
+            ),
+            "empty": (
+                messages.WARNING,
+                gettext("Not queued, the file was refused on receipt (nothing to apply): %(ids)s."),
+            ),
+        }
+        for outcome, batch_ids in outcomes.items():
+            if batch_ids:
+                level, message = reports[outcome]
+                ids = ", ".join(gettext("batch %(id)s") % {"id": i} for i in batch_ids)
+                self.message_user(request, message % {"ids": ids}, level)
 
 
 @admin.register(Interaction)

@@ -36,8 +36,7 @@ from performance.api.authentication import (
 )
 from performance.feeds import format_of_name
 from performance.models import FeedBatch, FeedSource
-from performance.services.ingest import batch_report, feed_batch_receive
-from performance.tasks import process_feed_batch
+from performance.services.ingest import batch_report, feed_batch_queue, feed_batch_receive
 
 
 class FeedBatchUploadQuerySerializer(serializers.Serializer):
@@ -308,7 +307,7 @@ class FeedBatchUploadApi(APIView):
                     else status.HTTP_422_UNPROCESSABLE_ENTITY
                 ),
             )
-        process_feed_batch.delay_on_commit(batch.id)
+        feed_batch_queue(batch=batch)
         # With eager Celery (no broker) the batch is already processed by now.
         batch.refresh_from_db(fields=["status"])
         body = FeedBatchAcceptedSerializer(

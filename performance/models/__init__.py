@@ -1,5 +1,6 @@
 """Performance models by concern; everything is importable from `performance.models`."""
 
+from performance.models.changes import ChangeCursor, EvaluationChange
 from performance.models.feeds import (
     AgentExternalId,
     FeedBatch,
@@ -25,8 +26,10 @@ __all__ = [
     "STANDARD_FIELDS",
     "Agent",
     "AgentExternalId",
+    "ChangeCursor",
     "Channel",
     "Evaluation",
+    "EvaluationChange",
     "FeedBatch",
     "FeedBatchTouch",
     "FeedRowError",

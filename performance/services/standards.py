@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from performance.models import ServiceStandard, StandardVersion
+from performance.tasks import evaluate_standard as evaluate_standard_task
 
 
 @transaction.atomic
@@ -45,7 +46,5 @@ def standard_save(
     ServiceStandard.objects.filter(pk=standard.pk).update(version=number)
     standard.version = number
     if rescore:
-        from performance.tasks import evaluate_standard  # the tasks module imports services
-
-        evaluate_standard.delay_on_commit(standard.pk, starts.isoformat())
+        evaluate_standard_task.delay_on_commit(standard.pk, starts.isoformat())
     return version

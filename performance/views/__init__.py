@@ -1,1 +1,1 @@
-"""Pages, by concern: feeds, scorecards, heatmap, home."""
+"""Pages, by concern: feeds, scorecards, heatmap (the home page is composed in config)."""

@@ -25,8 +25,7 @@ from performance.access import (
 from performance.feeds import FIELDS
 from performance.forms import BatchFilterForm, FeedUploadForm
 from performance.models import FeedBatch
-from performance.services.ingest import feed_batch_receive, feed_batch_requeue
-from performance.tasks import process_feed_batch
+from performance.services.ingest import feed_batch_queue, feed_batch_receive, feed_batch_requeue
 from performance.views.common import htmx_swap
 
 BATCHES_PER_PAGE = 50
@@ -61,8 +60,7 @@ def feed_upload(request: HttpRequest) -> HttpResponse:
                 via=FeedBatch.Via.UPLOAD,
                 uploaded_by=request.user,
             )
-            if batch.status == FeedBatch.Status.RECEIVED:
-                process_feed_batch.delay_on_commit(batch.id)
+            feed_batch_queue(batch=batch)
             return redirect("feed-batch", batch_id=batch.id)
     else:
         form = FeedUploadForm(user=request.user)
@@ -143,7 +141,6 @@ def batch_rejected_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResp
 def batch_reprocess(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = batch_for_user_or_404(request.user, batch_id)
     if feed_batch_requeue(batch_id=batch.id):
-        process_feed_batch.delay_on_commit(batch.id)
         messages.success(request, f"Batch {batch.id} was queued to be processed again.")
     else:
         messages.warning(

@@ -276,8 +276,8 @@ class TestRescoring:
         make_standard(metric="csat")
         received = []
 
-        def receiver(sender, evaluation_ids, **kwargs):
-            received.append(sorted(evaluation_ids))
+        def receiver(sender, change_id, change, **kwargs):
+            received.append((change_id, change.created, change.updated))
 
         evaluations_changed.connect(receiver)
         try:
@@ -289,7 +289,7 @@ class TestRescoring:
         finally:
             evaluations_changed.disconnect(receiver)
         assert (first.created, again.created, again.updated, again.unchanged) == (2, 0, 0, 2)
-        assert received == [sorted(first.changed_ids)]
+        assert received == [(first.change_id, 2, 0)]
         assert outcome_rows() == before
 
     def test_a_late_survey_flips_an_outcome(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from performance.models import FeedBatch, FeedBatchTouch, Interaction
-from performance.services.ingest import batch_file_path, feed_batch_process
+from performance.services.ingest import batch_file_path, feed_batch_process, feed_batch_requeue
+from performance.services.ingest.batches import STALE_CLAIM
 from performance.tasks import process_feed_batch
 from tests.performance.helpers import errors_of, ingest_text
 
@@ -138,20 +139,46 @@ class TestReprocessing:
     def test_reprocessing_a_batch_leaves_the_facts_as_they_were(self, source, agents, tmp_path):
         batch = ingest_text(source, FILE + "bad,A1,fax,2026-10-29T10:00:00Z,1,1,1\n", tmp_path)
         before = snapshot()
+        assert feed_batch_requeue(batch_id=batch.id)
         again = feed_batch_process(batch_id=batch.id)
         assert snapshot() == before
         assert (again.runs, again.unchanged_count, again.rejected_count) == (2, 3, 1)
         assert len(errors_of(again)) == 1  # errors of the earlier run are replaced, not doubled
 
-    def test_the_task_run_twice_gives_the_same_result(self, source, agents, tmp_path):
+    def test_a_duplicated_task_delivery_does_nothing_the_second_time(
+        self, source, agents, tmp_path
+    ):
         batch = ingest_text(source, FILE, tmp_path)
         Interaction.objects.all().delete()
         FeedBatch.objects.filter(pk=batch.pk).update(status=FeedBatch.Status.RECEIVED)
         process_feed_batch.apply(args=[batch.id])
         first = snapshot()
-        process_feed_batch.apply(args=[batch.id])
-        assert [row[:-1] for row in snapshot()] == [row[:-1] for row in first]
+        claimed = FeedBatch.objects.filter(pk=batch.pk).values().get()
+
+        # The broker delivers the same message again: the batch is no longer RECEIVED.
+        assert process_feed_batch.apply(args=[batch.id]).get() == FeedBatch.Status.COMPLETED
+        assert snapshot() == first
+        assert FeedBatch.objects.filter(pk=batch.pk).values().get() == claimed
+        assert claimed["runs"] == 2
         assert Interaction.objects.count() == 3
+
+    def test_a_running_batch_is_not_claimed_again(self, source, agents, tmp_path):
+        batch = ingest_text(source, FILE, tmp_path)
+        FeedBatch.objects.filter(pk=batch.pk).update(status=FeedBatch.Status.PROCESSING)
+        before = FeedBatch.objects.filter(pk=batch.pk).values().get()
+        assert feed_batch_process(batch_id=batch.id).status == FeedBatch.Status.PROCESSING
+        assert not feed_batch_requeue(batch_id=batch.id)
+        assert FeedBatch.objects.filter(pk=batch.pk).values().get() == before
+
+    def test_a_batch_whose_worker_died_can_be_sent_back(self, source, agents, tmp_path):
+        batch = ingest_text(source, FILE, tmp_path)
+        long_ago = batch.started_at - STALE_CLAIM - timedelta(minutes=1)
+        FeedBatch.objects.filter(pk=batch.pk).update(
+            status=FeedBatch.Status.PROCESSING, started_at=long_ago
+        )
+        assert feed_batch_requeue(batch_id=batch.id)
+        again = feed_batch_process(batch_id=batch.id)
+        assert (again.status, again.runs, again.unchanged_count) == ("completed", 2, 3)
 
     def test_reprocessing_after_a_fix_applies_the_rows_that_failed(self, source, agents, tmp_path):
         batch = ingest_text(
@@ -161,6 +188,7 @@ class TestReprocessing:
         from tests.factories import AgentExternalIdFactory
 
         AgentExternalIdFactory(agent=agents[0], source=source, external_id="NEWBIE")
+        assert feed_batch_requeue(batch_id=batch.id)
         again = feed_batch_process(batch_id=batch.id)
         assert (again.created_count, again.rejected_count) == (1, 0)
         assert not again.row_errors.exists()

@@ -3,13 +3,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
-from performance.demo import (
-    DEMO_LOGINS,
-    DemoSeedResult,
-    demo_logins_present,
-    demo_organisation_exists,
-    demo_organisation_seed,
-)
+from config.composition import DemoOptions, composition
+from performance.demo import DEMO_LOGINS, demo_logins_present, demo_organisation_exists
 from performance.models import Agent, Team
 
 
@@ -41,27 +36,21 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Seeding the demo organisation: {agents} agents, {days} days of interactions..."
         )
-        try:
-            result = demo_organisation_seed(
-                days=days, agents=agents, seed=seed, log=self.stdout.write
-            )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        self._print_summary(result)
-        self._print_logins()
-
-    def _print_summary(self, result: DemoSeedResult) -> None:
-        rows = sum(batch.rows_read for batch in result.batches)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo ready in {result.seconds:.1f}s: {result.teams} teams, {result.agents} "
-                f"agents, interactions {result.start} to {result.end}; {len(result.batches)} "
-                f"batches ingested ({rows:,} rows), {len(result.skipped_files)} files already "
-                f"ingested; {result.standards} standards, {result.evaluations:,} evaluations."
-            )
+        demo = DemoOptions(
+            days=days,
+            agents=agents,
+            seed=seed,
+            log=self.stdout.write,
+            success=lambda message: self.stdout.write(self.style.SUCCESS(message)),
         )
-        for slug, token in result.new_tokens.items():
-            self.stdout.write(f"API token for feed source {slug!r} (shown once): {token}")
+        # Every app's step, in order (performance's organisation first): registered in each
+        # AppConfig.ready(), so this command names no other app.
+        for step in composition.demo_steps:
+            try:
+                step.run(demo)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        self._print_logins()
 
     def _print_logins(self) -> None:
         if not demo_logins_present():

@@ -3,8 +3,9 @@
 Evaluations are a pure function of facts, standard versions and period (DESIGN invariant 3):
 grouped queries compute every standard's metric for every agent and period at once
 (evaluation_measure); outcomes are decided here and upserted, and only rows whose judgement
-changed are written (evaluation_store). The ids of changed rows go out in
-`evaluations_changed` after commit, for rewards and coaching.
+changed are written (evaluation_store). A run that changed rows records its scope as an
+EvaluationChange in the same transaction, which rewards and coaching consume (see
+performance.signals).
 
 Speed (benchmarks/evaluation.py: a month of 5M facts, 1.5M evaluations): the facts are read
 once for every standard; judgements are decided agent by agent in plain tuples and streamed
@@ -31,9 +32,9 @@ from performance.models import (
     StandardVersion,
 )
 from performance.periods import Period, PeriodKind, period_containing, periods_between
+from performance.services.changes import evaluation_change_record
 from performance.services.evaluation.measure import Measurements, measure
 from performance.services.evaluation.store import JudgedRow, evaluation_store
-from performance.signals import evaluations_changed
 
 Outcome = Evaluation.Outcome
 # Agents judged (and handed to the store) at a time: bounds the memory a run holds.
@@ -151,6 +152,7 @@ class EvaluationRun:
     updated: int = 0
     unchanged: int = 0
     changed_ids: list[int] = field(default_factory=list)
+    change_id: int | None = None
 
     @property
     def total(self) -> int:
@@ -332,11 +334,13 @@ def evaluate_periods(
     agent_ids: Collection[int] | None = None,
     standard_ids: Collection[int] | None = None,
     touched: Iterable[tuple[int, date]] | None = None,
+    batch_id: int | None = None,
 ) -> EvaluationRun:
     """(Re)evaluate every period of every standard that contains a day in [since, until].
 
-    With `touched` (agent, local date) pairs, only the periods containing them are scored.
-    Rows are upserted; only changed judgements are written and announced.
+    With `touched` (agent, local date) pairs, only the periods containing them are scored
+    (`batch_id`: the feed batch they come from). Rows are upserted; only changed judgements
+    are written, and recorded as one EvaluationChange.
     """
     run = EvaluationRun()
     plans = standard_plans(standard_ids)
@@ -371,10 +375,15 @@ def evaluate_periods(
         )
         run.changed_ids = [*written.created_ids, *written.updated_ids]
         if run.changed_ids:
-            ids = list(run.changed_ids)
-            transaction.on_commit(
-                lambda: evaluations_changed.send(sender=Evaluation, evaluation_ids=ids)
-            )
+            run.change_id = evaluation_change_record(
+                first_period_start=earliest,
+                last_period_start=latest,
+                standard_ids=None if standard_ids is None else [p.standard_id for p in plans],
+                agent_ids=None if agent_ids is None or batch_id is not None else agent_ids,
+                batch_id=batch_id,
+                created=run.created,
+                updated=run.updated,
+            ).id
     return run
 
 
@@ -391,4 +400,5 @@ def evaluate_touched_by_batch(*, batch_id: int) -> EvaluationRun:
         until=max(days),
         agent_ids={agent_id for agent_id, _ in touched},
         touched=touched,
+        batch_id=batch_id,
     )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -33,7 +35,7 @@ from performance.feeds import (
     row_digest_key,
 )
 from performance.feeds.rows import column_options_from_json
-from performance.models import Channel, FeedBatch, FeedSource
+from performance.models import Channel, FeedBatch, FeedRowError, FeedSource
 from performance.services.ingest.agents import AgentDirectory
 from performance.services.ingest.chunks import (
     ChunkApplier,
@@ -42,10 +44,14 @@ from performance.services.ingest.chunks import (
     read_ahead,
 )
 from performance.services.ingest.fact_store import fact_store
+from performance.tasks import evaluate_feed_batch as evaluate_feed_batch_task
+from performance.tasks import process_feed_batch as process_feed_batch_task
 
 logger = logging.getLogger(__name__)
 
 XLSX = FeedSource.Format.XLSX
+# Far longer than processing a file of FEED_MAX_BYTES takes.
+STALE_CLAIM = timedelta(hours=6)
 
 
 def storage_root() -> Path:
@@ -138,11 +144,16 @@ def _format_of_name(name: str) -> str | None:
 
 
 def feed_batch_process(*, batch_id: int) -> FeedBatch:
-    """Apply a received batch's rows as facts. Safe to run again: facts converge."""
+    """Claim a received batch and apply its rows as facts; then re-score what it touched.
+
+    The claim is a compare-and-swap from RECEIVED to PROCESSING, so a duplicated delivery
+    of the task (a retry, a redelivered message) finds the batch taken and returns it
+    untouched instead of running beside the first. Re-processing goes through
+    `feed_batch_requeue`.
+    """
+    if not _batch_claim(batch_id):
+        return FeedBatch.objects.select_related("source").get(pk=batch_id)
     batch = FeedBatch.objects.select_related("source").get(pk=batch_id)
-    if batch.status == FeedBatch.Status.FAILED and not batch.started_at and batch.error:
-        return batch  # failed on receipt (too large, undecodable): there is nothing to apply
-    _batch_reset(batch)
     try:
         _batch_apply_file(batch)
     except FeedFileError as exc:
@@ -164,25 +175,28 @@ def feed_batch_process(*, batch_id: int) -> FeedBatch:
     return batch
 
 
-def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
-    """Re-score the periods the batch changed facts in (a late survey, a correction)."""
-    from performance.tasks import evaluate_feed_batch  # the tasks module imports this one
-
-    evaluate_feed_batch.delay_on_commit(batch.id)
+def feed_batch_queue(*, batch: FeedBatch) -> bool:
+    """Queue a just-received batch to be processed after commit; False if it was refused on
+    receipt (nothing to apply)."""
+    if batch.status != FeedBatch.Status.RECEIVED:
+        return False
+    process_feed_batch_task.delay_on_commit(batch.id)
+    return True
 
 
 def feed_batch_requeue(*, batch_id: int) -> bool:
-    """Mark a finished batch as waiting to be processed again; False if it cannot be.
+    """Send a finished batch back to be processed again, after commit; False if it cannot be.
 
-    Compare-and-swap, so a double click queues one run, not two racing ones. A batch that
-    failed on receipt has nothing stored to apply and is not requeued.
+    Compare-and-swap from a finished state to RECEIVED, so a double click (or the page and
+    admin at once) queues one run, not two racing ones, and a batch waiting or running is
+    left alone. A batch that failed on receipt has nothing stored to apply. A batch claimed
+    longer than STALE_CLAIM ago lost its worker (a redelivery finds it claimed) and can be
+    sent back too.
     """
-    return (
-        FeedBatch.objects.filter(
-            pk=batch_id,
-            status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED],
-            started_at__isnull=False,
-        ).update(
+    finished = Q(status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED])
+    stale = Q(status=FeedBatch.Status.PROCESSING, started_at__lt=timezone.now() - STALE_CLAIM)
+    requeued = (
+        FeedBatch.objects.filter(finished | stale, pk=batch_id, started_at__isnull=False).update(
             status=FeedBatch.Status.RECEIVED,
             error="",
             error_message=None,
@@ -191,23 +205,40 @@ def feed_batch_requeue(*, batch_id: int) -> bool:
         )
         == 1
     )
+    if requeued:
+        process_feed_batch_task.delay_on_commit(batch_id)
+    return requeued
 
 
-def _batch_reset(batch: FeedBatch) -> None:
+def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
+    """Re-score the periods the batch changed facts in (a late survey, a correction)."""
+    evaluate_feed_batch_task.delay_on_commit(batch.id)
+
+
+def _batch_claim(batch_id: int) -> bool:
     with transaction.atomic():
-        # Touches are kept across runs: a run that stopped half-way changed facts whose
-        # periods the next run (finding them unchanged) would otherwise never re-score.
-        batch.row_errors.all().delete()
-        batch.status = FeedBatch.Status.PROCESSING
-        batch.error = ""
-        batch.error_message = None
-        batch.started_at = timezone.now()
-        batch.finished_at = None
-        batch.bytes_processed = 0
-        batch.rows_read = batch.created_count = batch.updated_count = 0
-        batch.unchanged_count = batch.rejected_count = 0
-        batch.runs += 1
-        batch.save()
+        claimed = (
+            FeedBatch.objects.filter(pk=batch_id, status=FeedBatch.Status.RECEIVED).update(
+                status=FeedBatch.Status.PROCESSING,
+                error="",
+                error_message=None,
+                started_at=timezone.now(),
+                finished_at=None,
+                bytes_processed=0,
+                rows_read=0,
+                created_count=0,
+                updated_count=0,
+                unchanged_count=0,
+                rejected_count=0,
+                runs=F("runs") + 1,
+            )
+            == 1
+        )
+        if claimed:
+            # Touches are kept across runs: a run that stopped half-way changed facts whose
+            # periods the next run (finding them unchanged) would otherwise never re-score.
+            FeedRowError.objects.filter(batch_id=batch_id).delete()
+    return claimed
 
 
 def _batch_finish(batch: FeedBatch, *, status: str, error: Message | None = None) -> None:
