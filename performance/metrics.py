@@ -26,6 +26,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Direction(StrEnum):
@@ -54,11 +56,11 @@ class Ratio:
 @dataclass(frozen=True)
 class Metric:
     key: str
-    label: str
+    label: str | Promise
     unit: str
     direction: Direction
     input: str
-    sample_label: str
+    sample_label: str | Promise
     # Built per standard because some metrics (sla) depend on the standard's threshold;
     # called with the threshold and the rows in scope (Q() for all).
     aggregates: Callable[[int | None, Q], Ratio]
@@ -163,116 +165,124 @@ METRICS: dict[str, Metric] = {
     for metric in [
         Metric(
             "aht",
-            "Average handle time",
+            _("Average handle time"),
             "s",
             Direction.LOWER,
             "handle_seconds",
-            "interactions with a handle time (abandoned excluded)",
+            _("interactions with a handle time (abandoned excluded)"),
             _mean("handle_seconds", only=~Q(abandoned=True)),
         ),
         Metric(
             "frt",
-            "First response time",
+            _("First response time"),
             "s",
             Direction.LOWER,
             "first_response_seconds",
-            "interactions with a first response time",
+            _("interactions with a first response time"),
             _mean("first_response_seconds"),
         ),
         Metric(
             "asa",
-            "Average speed of answer",
+            _("Average speed of answer"),
             "s",
             Direction.LOWER,
             "wait_seconds",
-            "interactions with a wait time",
+            _("interactions with a wait time"),
             _mean("wait_seconds"),
         ),
         Metric(
             "sla",
-            "Service level",
+            _("Service level"),
             "%",
             Direction.HIGHER,
             "first_response_seconds",
-            "interactions with a first response time",
+            _("interactions with a first response time"),
             _sla,
             needs_threshold=True,
         ),
         Metric(
             "fcr",
-            "First-contact resolution",
+            _("First-contact resolution"),
             "%",
             Direction.HIGHER,
             "first_contact_resolution",
-            "interactions where FCR is known",
+            _("interactions where FCR is known"),
             _percent_of("first_contact_resolution", Q(first_contact_resolution=True)),
         ),
         Metric(
             "csat",
-            "Customer satisfaction",
+            _("Customer satisfaction"),
             "%",
             Direction.HIGHER,
             "csat",
-            "CSAT responses",
+            _("CSAT responses"),
             _percent_of("csat", Q(csat__gte=4)),
         ),
-        Metric("nps", "Net promoter score", "pts", Direction.HIGHER, "nps", "NPS responses", _nps),
+        Metric(
+            "nps", _("Net promoter score"), "pts", Direction.HIGHER, "nps", _("NPS responses"), _nps
+        ),
         Metric(
             "ces",
-            "Customer effort score",
+            _("Customer effort score"),
             "",
             Direction.LOWER,
             "ces",
-            "CES responses",
+            _("CES responses"),
             _mean("ces"),
         ),
         Metric(
             "qa",
-            "Quality score",
+            _("Quality score"),
             "",
             Direction.HIGHER,
             "qa_score",
-            "QA evaluations",
+            _("QA evaluations"),
             _mean("qa_score"),
         ),
         Metric(
             "contacts_per_case",
-            "Contacts per resolved case",
+            _("Contacts per resolved case"),
             "",
             Direction.LOWER,
             "case_id",
-            "resolved cases",
+            _("resolved cases"),
             _contacts_per_case,
         ),
         Metric(
             "transfer_rate",
-            "Transfer rate",
+            _("Transfer rate"),
             "%",
             Direction.LOWER,
             "transferred",
-            "interactions",
+            _("interactions"),
             _rate("transferred"),
         ),
         Metric(
             "escalation_rate",
-            "Escalation rate",
+            _("Escalation rate"),
             "%",
             Direction.LOWER,
             "escalated",
-            "interactions",
+            _("interactions"),
             _rate("escalated"),
         ),
         Metric(
             "abandonment_rate",
-            "Abandonment rate",
+            _("Abandonment rate"),
             "%",
             Direction.LOWER,
             "abandoned",
-            "interactions",
+            _("interactions"),
             _rate("abandoned"),
         ),
         Metric(
-            "volume", "Volume", "contacts", Direction.HIGHER, "external_id", "interactions", _volume
+            "volume",
+            _("Volume"),
+            "contacts",
+            Direction.HIGHER,
+            "external_id",
+            _("interactions"),
+            _volume,
         ),
     ]
 }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from performance.admin.base import ReadOnlyAdmin
 from performance.models import (
@@ -27,13 +29,16 @@ class FeedSourceAdmin(admin.ModelAdmin):
     readonly_fields = ["token_hint", "token_rotated_at"]
     actions = ["rotate_token"]
 
-    @admin.action(description="Rotate API token (the old token stops working)")
+    @admin.action(description=_("Rotate API token (the old token stops working)"))
     def rotate_token(self, request: HttpRequest, queryset: QuerySet[FeedSource]) -> None:
         for source in queryset:
             token = feed_source_rotate_token(source=source)
             messages.warning(
                 request,
-                f"New API token for {source.slug}: {token} — copy it now, it is not shown again.",
+                gettext(
+                    "New API token for %(source)s: %(token)s — copy it now, it is not shown again."
+                )
+                % {"source": source.slug, "token": token},
             )
 
 
@@ -69,11 +74,13 @@ class FeedBatchAdmin(ReadOnlyAdmin):
     inlines = [FeedRowErrorInline]
     actions = ["reprocess"]
 
-    @admin.action(description="Re-process the selected batches")
+    @admin.action(description=_("Re-process the selected batches"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[FeedBatch]) -> None:
         for batch in queryset.exclude(stored_path=""):
             process_feed_batch.delay_on_commit(batch.id)
-        messages.info(request, "Re-processing queued; facts converge to the files' values.")
+        messages.info(
+            request, gettext("Re-processing queued; facts converge to the files' values.")
+        )
 
 
 @admin.register(Interaction)

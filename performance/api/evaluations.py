@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -53,13 +55,19 @@ class EvaluationFilterSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=Evaluation.Outcome.choices,
         required=False,
-        error_messages={"invalid_choice": f'"{{input}}" is not an outcome: use {OUTCOME_NAMES}.'},
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy('"{{input}}" is not an outcome: use {names}.'), names=OUTCOME_NAMES
+            )
+        },
     )
 
     def validate(self, attrs: dict) -> dict:
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
-            raise serializers.ValidationError({"until": f"Before since ({since.isoformat()})."})
+            raise serializers.ValidationError(
+                {"until": gettext("Before since (%(since)s).") % {"since": since.isoformat()}}
+            )
         return attrs
 
 
@@ -99,7 +107,7 @@ PERIOD_KEY_FORMS = (
     (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
     (re.compile(r"\d{4}-\d{1,2}"), PeriodKind.MONTH),
 )
-PERIOD_KEY_HELP = "a day (2026-10-29), an ISO week (2026-W44) or a month (2026-10)"
+PERIOD_KEY_HELP = gettext_lazy("a day (2026-10-29), an ISO week (2026-W44) or a month (2026-10)")
 
 
 class ScorecardQuerySerializer(serializers.Serializer):
@@ -116,7 +124,10 @@ class ScorecardQuerySerializer(serializers.Serializer):
                     return parse_period_key(value, kind).start
                 except ValueError:
                     break
-        raise serializers.ValidationError(f"{value!r} is not {PERIOD_KEY_HELP}.")
+        raise serializers.ValidationError(
+            gettext("%(value)s is not %(forms)s.")
+            % {"value": repr(value), "forms": PERIOD_KEY_HELP}
+        )
 
 
 class ScorecardPeriodSerializer(serializers.Serializer):

@@ -8,7 +8,13 @@ from performance.models.feeds import (
     FeedSource,
     Interaction,
 )
-from performance.models.organisation import Agent, Channel, Team, validate_time_zone
+from performance.models.organisation import (
+    Agent,
+    Channel,
+    Team,
+    UserPreference,
+    validate_time_zone,
+)
 from performance.models.standards import RULE_FIELDS, Evaluation, ServiceStandard, StandardVersion
 
 __all__ = [
@@ -25,5 +31,6 @@ __all__ = [
     "ServiceStandard",
     "StandardVersion",
     "Team",
+    "UserPreference",
     "validate_time_zone",
 ]

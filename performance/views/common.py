@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from performance.periods import PeriodKind
 
@@ -17,14 +18,22 @@ INTERACTIONS_PER_PAGE = 50
 # near date.min or date.max would overflow.
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2099, 12, 31)
-KIND_CHOICES = [(PeriodKind.DAY, "Day"), (PeriodKind.WEEK, "Week"), (PeriodKind.MONTH, "Month")]
+KIND_CHOICES = [
+    (PeriodKind.DAY, _("Day")),
+    (PeriodKind.WEEK, _("Week")),
+    (PeriodKind.MONTH, _("Month")),
+]
 PERIOD_KEY_SHAPES = [
     (re.compile(r"\d{4}-\d{2}-\d{2}"), PeriodKind.DAY),
     (re.compile(r"\d{4}-W\d{1,2}"), PeriodKind.WEEK),
     (re.compile(r"\d{4}-\d{2}"), PeriodKind.MONTH),
 ]
 KIND_ORDER = [PeriodKind.DAY, PeriodKind.WEEK, PeriodKind.MONTH]
-KIND_ADJECTIVES = {PeriodKind.DAY: "daily", PeriodKind.WEEK: "weekly", PeriodKind.MONTH: "monthly"}
+KIND_ADJECTIVES = {
+    PeriodKind.DAY: _("daily"),
+    PeriodKind.WEEK: _("weekly"),
+    PeriodKind.MONTH: _("monthly"),
+}
 
 
 def htmx_swap(request: HttpRequest) -> bool:
@@ -39,7 +48,9 @@ def today_in(zone_name: str) -> date:
 def within_range(day: date) -> None:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise forms.ValidationError(
-            f"Pick a date between {EARLIEST_DAY:%Y} and {LATEST_DAY:%Y}.", code="out_of_range"
+            _("Pick a date between %(first)s and %(last)s."),
+            code="out_of_range",
+            params={"first": EARLIEST_DAY.year, "last": LATEST_DAY.year},
         )
 
 

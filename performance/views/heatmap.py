@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -51,24 +52,24 @@ def period_from_key(key: str, kind: PeriodKind) -> Period:
 
 
 class HeatmapQuery(forms.Form):
-    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Period length")
-    period = forms.CharField(required=False, max_length=10, label="Period")
+    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label=_("Period length"))
+    period = forms.CharField(required=False, max_length=10, label=_("Period"))
     channel = forms.ModelChoiceField(
         queryset=Channel.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label="All channels",
-        label="Channel",
+        empty_label=_("All channels"),
+        label=_("Channel"),
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All my teams", label="Team"
+        queryset=Team.objects.none(), required=False, empty_label=_("All my teams"), label=_("Team")
     )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], every_team: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         if every_team:
-            self.fields["team"].empty_label = "All teams"
+            self.fields["team"].empty_label = _("All teams")
 
     def clean_kind(self) -> PeriodKind:
         return PeriodKind(self.cleaned_data["kind"] or PeriodKind.WEEK)
@@ -82,7 +83,8 @@ class HeatmapQuery(forms.Form):
                 period = period_from_key(key, kind)
             except ValueError:
                 self.add_error(
-                    "period", "Use a day (2026-10-28), an ISO week (2026-W44) or a month (2026-10)."
+                    "period",
+                    _("Use a day (2026-10-28), an ISO week (2026-W44) or a month (2026-10)."),
                 )
             else:
                 try:
@@ -108,7 +110,7 @@ def heatmap_url(*, kind: PeriodKind, period: Period, channel: str, team: Team | 
 @vary_on_headers("HX-Request")
 def team_heatmap(request: HttpRequest) -> HttpResponse:
     if not is_team_lead(request.user):
-        raise PermissionDenied("Only team leads and admins see the team heatmap.")
+        raise PermissionDenied(_("Only team leads and admins see the team heatmap."))
     led = teams_led_by(request.user)
     every_team = is_admin(request.user)
     query = HeatmapQuery(request.GET, teams=led, every_team=every_team)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -51,8 +56,8 @@ class ScorecardQuery(forms.Form):
     date = forms.DateField(
         required=False,
         input_formats=["%Y-%m-%d"],
-        label="Date",
-        error_messages={"invalid": "Use the form YYYY-MM-DD, e.g. 2026-10-28."},
+        label=_("Date"),
+        error_messages={"invalid": _("Use the form YYYY-MM-DD, e.g. 2026-10-28.")},
     )
 
     def clean_date(self) -> date | None:
@@ -94,11 +99,11 @@ def scorecard_url(agent_id: int, day: date) -> str:
 def _short_label(period: Period) -> str:
     match period.kind:
         case PeriodKind.DAY:
-            return f"{period.start:%d %b}"
+            return date_format(period.start, pgettext("short day label on a chart", "d M"))
         case PeriodKind.WEEK:
-            return f"W{period.start.isocalendar()[1]}"
+            return gettext("W%(week)s") % {"week": period.start.isocalendar()[1]}
         case _:
-            return f"{period.start:%b %Y}"
+            return date_format(period.start, pgettext("short month label on a chart", "M Y"))
 
 
 def _rule_of(
@@ -178,7 +183,7 @@ def my_scorecard(request: HttpRequest) -> HttpResponse:
     if agent is None:
         messages.info(
             request,
-            "You have no scorecard of your own: your login is not set up as an agent.",
+            gettext("You have no scorecard of your own: your login is not set up as an agent."),
         )
         return redirect("team-heatmap" if is_team_lead(request.user) else "home")
     url = reverse("agent-scorecard", args=[agent.id])
@@ -231,7 +236,7 @@ class FactCell:
 
 @dataclass(frozen=True)
 class FactColumn:
-    label: str
+    label: str | Promise
     cell: Callable[[Interaction, StandardVersion], FactCell]
     numeric: bool = False
 
@@ -254,7 +259,7 @@ def _flag(field: str, *, good_when: bool | None = None) -> Callable[..., FactCel
         if value is None:
             return FactCell(MISSING)
         tone = "" if good_when is None else ("good" if value is good_when else "bad")
-        return FactCell("Yes" if value else "No", tone)
+        return FactCell(gettext("Yes") if value else gettext("No"), tone)
 
     return cell
 
@@ -262,7 +267,7 @@ def _flag(field: str, *, good_when: bool | None = None) -> Callable[..., FactCel
 def _number_of(field: str) -> Callable[[Interaction, StandardVersion], FactCell]:
     def cell(fact: Interaction, rule: StandardVersion) -> FactCell:
         value = getattr(fact, field)
-        return FactCell(MISSING if value is None else f"{value:g}")
+        return FactCell(MISSING if value is None else number_format(Decimal(f"{value:g}")))
 
     return cell
 
@@ -271,74 +276,78 @@ def _within_threshold(fact: Interaction, rule: StandardVersion) -> FactCell:
     if fact.first_response_seconds is None:
         return FactCell(MISSING)
     within = fact.first_response_seconds <= (rule.threshold_seconds or 0)
-    return FactCell("Yes" if within else "No", "good" if within else "bad")
+    return FactCell(gettext("Yes") if within else gettext("No"), "good" if within else "bad")
 
 
 def _satisfied(fact: Interaction, rule: StandardVersion) -> FactCell:
     if fact.csat is None:
         return FactCell(MISSING)
-    return FactCell("Yes", "good") if fact.csat >= 4 else FactCell("No", "bad")
+    return FactCell(gettext("Yes"), "good") if fact.csat >= 4 else FactCell(gettext("No"), "bad")
 
 
 def _nps_group(fact: Interaction, rule: StandardVersion) -> FactCell:
     if fact.nps is None:
         return FactCell(MISSING)
     if fact.nps >= 9:
-        return FactCell("Promoter", "good")
+        return FactCell(gettext("Promoter"), "good")
     if fact.nps <= 6:
-        return FactCell("Detractor", "bad")
-    return FactCell("Passive")
+        return FactCell(gettext("Detractor"), "bad")
+    return FactCell(gettext("Passive"))
 
 
 def _case(fact: Interaction, rule: StandardVersion) -> FactCell:
     return _plain(fact.case_id)
 
 
-HANDLE = FactColumn("Handle time", _duration_of("handle_seconds"), numeric=True)
-FIRST_RESPONSE = FactColumn("First response", _duration_of("first_response_seconds"), numeric=True)
-CASE = FactColumn("Case", _case)
+HANDLE = FactColumn(_("Handle time"), _duration_of("handle_seconds"), numeric=True)
+FIRST_RESPONSE = FactColumn(
+    _("First response"), _duration_of("first_response_seconds"), numeric=True
+)
+CASE = FactColumn(_("Case"), _case)
 
 METRIC_COLUMNS: dict[str, list[FactColumn]] = {
     "aht": [HANDLE],
     "frt": [FIRST_RESPONSE],
-    "asa": [FactColumn("Wait", _duration_of("wait_seconds"), numeric=True)],
-    "sla": [FIRST_RESPONSE, FactColumn("Within threshold", _within_threshold)],
+    "asa": [FactColumn(_("Wait"), _duration_of("wait_seconds"), numeric=True)],
+    "sla": [FIRST_RESPONSE, FactColumn(_("Within threshold"), _within_threshold)],
     "fcr": [
         CASE,
-        FactColumn("Resolved on first contact", _flag("first_contact_resolution", good_when=True)),
+        FactColumn(
+            _("Resolved on first contact"), _flag("first_contact_resolution", good_when=True)
+        ),
     ],
     "csat": [
-        FactColumn("CSAT (1-5)", _number_of("csat"), numeric=True),
-        FactColumn("Satisfied (4-5)", _satisfied),
+        FactColumn(_("CSAT (1-5)"), _number_of("csat"), numeric=True),
+        FactColumn(_("Satisfied (4-5)"), _satisfied),
     ],
     "nps": [
-        FactColumn("NPS (0-10)", _number_of("nps"), numeric=True),
-        FactColumn("Group", _nps_group),
+        FactColumn(_("NPS (0-10)"), _number_of("nps"), numeric=True),
+        FactColumn(_("Group"), _nps_group),
     ],
-    "ces": [FactColumn("CES (1-7)", _number_of("ces"), numeric=True)],
-    "qa": [FactColumn("QA score", _number_of("qa_score"), numeric=True)],
-    "contacts_per_case": [CASE, FactColumn("Resolved", _flag("resolved"))],
-    "transfer_rate": [FactColumn("Transferred", _flag("transferred", good_when=False))],
-    "escalation_rate": [FactColumn("Escalated", _flag("escalated", good_when=False))],
-    "abandonment_rate": [FactColumn("Abandoned", _flag("abandoned", good_when=False))],
+    "ces": [FactColumn(_("CES (1-7)"), _number_of("ces"), numeric=True)],
+    "qa": [FactColumn(_("QA score"), _number_of("qa_score"), numeric=True)],
+    "contacts_per_case": [CASE, FactColumn(_("Resolved"), _flag("resolved"))],
+    "transfer_rate": [FactColumn(_("Transferred"), _flag("transferred", good_when=False))],
+    "escalation_rate": [FactColumn(_("Escalated"), _flag("escalated", good_when=False))],
+    "abandonment_rate": [FactColumn(_("Abandoned"), _flag("abandoned", good_when=False))],
     "volume": [HANDLE],
 }
 
-HOW_COMPUTED: dict[str, str] = {
-    "aht": "The mean handle time of these interactions (abandoned contacts are left out).",
-    "frt": "The mean first response time of these interactions.",
-    "asa": "The mean time these contacts waited in the queue before being answered.",
-    "sla": "The share of these interactions answered within the threshold.",
-    "fcr": "The share of these interactions resolved on the first contact.",
-    "csat": "The share of these survey responses that are 4 or 5.",
-    "nps": "The share of promoters (9-10) minus the share of detractors (0-6).",
-    "ces": "The mean customer effort score of these responses (lower is better).",
-    "qa": "The mean quality score of these evaluations.",
-    "contacts_per_case": "All interactions divided by the number of distinct resolved cases.",
-    "transfer_rate": "The share of these interactions that were transferred.",
-    "escalation_rate": "The share of these interactions that were escalated.",
-    "abandonment_rate": "The share of these interactions that were abandoned.",
-    "volume": "The number of these interactions.",
+HOW_COMPUTED: dict[str, Promise] = {
+    "aht": _("The mean handle time of these interactions (abandoned contacts are left out)."),
+    "frt": _("The mean first response time of these interactions."),
+    "asa": _("The mean time these contacts waited in the queue before being answered."),
+    "sla": _("The share of these interactions answered within the threshold."),
+    "fcr": _("The share of these interactions resolved on the first contact."),
+    "csat": _("The share of these survey responses that are 4 or 5."),
+    "nps": _("The share of promoters (9-10) minus the share of detractors (0-6)."),
+    "ces": _("The mean customer effort score of these responses (lower is better)."),
+    "qa": _("The mean quality score of these evaluations."),
+    "contacts_per_case": _("All interactions divided by the number of distinct resolved cases."),
+    "transfer_rate": _("The share of these interactions that were transferred."),
+    "escalation_rate": _("The share of these interactions that were escalated."),
+    "abandonment_rate": _("The share of these interactions that were abandoned."),
+    "volume": _("The number of these interactions."),
 }
 
 
