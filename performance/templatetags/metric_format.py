@@ -15,12 +15,22 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from performance.metrics import Direction, Metric
 
 register = template.Library()
 
 MISSING = "—"
+# The channels every installation starts with (migration 0002), in the reader's language;
+# a channel an admin adds later reads as its code.
+CHANNEL_LABELS = {
+    "phone": _("Phone"),
+    "email": _("E-mail"),
+    "chat": _("Chat"),
+    "social": _("Social media"),
+    "messaging": _("Messaging"),
+}
 
 
 def _trimmed(value: float, decimals: int) -> str:
@@ -89,14 +99,17 @@ def metric_unit(metric: Metric) -> str:
     match metric.unit:
         case "%":
             return "%"
-        case "s":
-            return pgettext("unit", "time")
         case "pts":
             return pgettext("unit", "points")
         case "contacts":
             return pgettext("unit", "contacts")
         case _:
             return ""
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    return str(CHANNEL_LABELS.get(code, code.capitalize()))
 
 
 @register.filter

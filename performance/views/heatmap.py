@@ -29,6 +29,7 @@ from performance.models import (
 )
 from performance.periods import Period, PeriodKind, parse_period_key, period_containing
 from performance.roles import is_admin, is_team_lead
+from performance.templatetags.metric_format import channel_label
 from performance.views.common import (
     KIND_ADJECTIVES,
     KIND_CHOICES,
@@ -68,6 +69,7 @@ class HeatmapQuery(forms.Form):
     def __init__(self, *args: Any, teams: QuerySet[Team], every_team: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+        self.fields["channel"].label_from_instance = lambda channel: channel_label(channel.code)
         if every_team:
             self.fields["team"].empty_label = _("All teams")
 
