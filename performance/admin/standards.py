@@ -35,9 +35,14 @@ from performance.services.evaluation.preview import (
     preview_rule,
 )
 from performance.services.standards import standard_save
+from performance.templatetags.metric_format import channel_label
 
 ALL_CHANNELS_LABEL = _("All channels")
 PREVIEW_TEMPLATE = "admin/performance/servicestandard/_rule_preview.html"
+
+
+def _channel_choices() -> list[tuple[str, str]]:
+    return [(code, channel_label(code)) for code in Channel.objects.values_list("code", flat=True)]
 
 
 def _gate_label(standard: ServiceStandard) -> str:
@@ -80,7 +85,7 @@ class ServiceStandardAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "channel" in self.fields:
             self.fields["channel"] = forms.ChoiceField(
-                choices=[("", ALL_CHANNELS_LABEL), *Channel.objects.values_list("code", "name")],
+                choices=[("", ALL_CHANNELS_LABEL), *_channel_choices()],
                 required=False,
                 label=_("channel"),
                 help_text=_("Only this channel's interactions count."),
@@ -104,7 +109,7 @@ class ChannelListFilter(admin.SimpleListFilter):
     ALL = "all"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [(self.ALL, ALL_CHANNELS_LABEL), *Channel.objects.values_list("code", "name")]
+        return [(self.ALL, ALL_CHANNELS_LABEL), *_channel_choices()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -314,7 +319,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("channel"), ordering="channel")
     def channel_label(self, standard: ServiceStandard) -> str:
-        return standard.channel or ALL_CHANNELS_LABEL
+        return channel_label(standard.channel) if standard.channel else ALL_CHANNELS_LABEL
 
     @admin.display(description=_("period"), ordering="period")
     def period_label(self, standard: ServiceStandard) -> str:
