@@ -3,6 +3,7 @@ empty or fuzzy, so a new untranslated string anywhere fails the suite."""
 
 from __future__ import annotations
 
+import gettext
 import re
 import shutil
 import subprocess
@@ -82,3 +83,18 @@ def test_the_compiled_catalogue_is_committed_beside_the_source():
         ["git", "check-ignore", "-q", str(compiled)], cwd=settings.BASE_DIR, check=False
     )
     assert ignored.returncode != 0, "django.mo must not be ignored by git"
+
+
+def test_the_compiled_catalogue_matches_its_source(tmp_path):
+    """A .po edited without `make messages` would ship stale translations."""
+    if not shutil.which("msgfmt"):
+        pytest.skip("GNU gettext (msgfmt) is missing: apt-get install gettext")
+    source = Path(settings.BASE_DIR) / CATALOGUE
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "-o", str(fresh), str(source)], check=True)
+
+    def catalog(path: Path) -> dict:
+        with path.open("rb") as compiled:
+            return gettext.GNUTranslations(compiled)._catalog
+
+    assert catalog(source.with_suffix(".mo")) == catalog(fresh), "run `make messages`"
