@@ -4,7 +4,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format worker beat install assets migrate demo clean
+.PHONY: run test bench lint format worker beat install assets migrate demo messages clean
 
 $(PY):
 	@python=$$(scripts/find-python) || exit 1; \
@@ -60,6 +60,15 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info
+
+# Extract every translatable string into the pt-BR catalogue, then compile it (needs GNU
+# gettext: apt-get install gettext). The compiled .mo is committed, so running needs neither.
+MESSAGES_IGNORE := --ignore "node_modules/*" --ignore "static/*" --ignore "staticfiles/*" \
+	--ignore "tests/*" --ignore "benchmarks/*" --ignore "var/*" --ignore "bench-data/*"
+
+messages: install
+	$(PY) manage.py makemessages --locale pt_BR --no-obsolete --add-location file $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages --locale pt_BR --ignore ".venv" --ignore "node_modules"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles

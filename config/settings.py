@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "performance.middleware.ViewerPreferencesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -71,6 +73,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "performance.context_processors.navigation",
                 "config.context_processors.navigation",
             ],
@@ -99,10 +103,19 @@ LOGOUT_REDIRECT_URL = "login"
 MAILERS = {"default": env_mailer("EMAIL_URL", "console:")}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atendo <atendo@localhost>")
 
-LANGUAGE_CODE = "en"
+
+# Portuguese (Brazil) first: the language is the user's saved preference, else the browser's
+# Accept-Language, else this default (performance.middleware, LocaleMiddleware).
+LANGUAGE_CODE = "pt-br"
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Numbers are grouped by explicit filters (metric_format) only: ids in URLs, hx-vals,
+# data-* attributes and form values must never read 1.234.
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from performance.models import (
     Agent,
@@ -46,7 +47,7 @@ def agent_for_user_or_404(user: AbstractBaseUser, agent_id: int) -> Agent:
     try:
         return agents_visible_to(user).get(pk=agent_id)
     except Agent.DoesNotExist:
-        raise Http404("No such agent") from None
+        raise Http404(gettext("No such agent")) from None
 
 
 def can_upload_feeds(user: AbstractBaseUser) -> bool:
@@ -79,7 +80,7 @@ def batch_for_user_or_404(user: AbstractBaseUser, batch_id: int) -> FeedBatch:
     try:
         return batches_visible_to(user).get(pk=batch_id)
     except FeedBatch.DoesNotExist:
-        raise Http404("No such batch") from None
+        raise Http404(gettext("No such batch")) from None
 
 
 def batch_for_source_or_404(source: FeedSource, batch_id: int) -> FeedBatch:
@@ -89,7 +90,7 @@ def batch_for_source_or_404(source: FeedSource, batch_id: int) -> FeedBatch:
             pk=batch_id, source=source
         )
     except FeedBatch.DoesNotExist:
-        raise Http404("No such batch") from None
+        raise Http404(gettext("No such batch")) from None
 
 
 HOME_RECENT_DAYS = 30
@@ -157,7 +158,7 @@ def standard_for_user_or_404(
     try:
         return standards.get(pk=standard_id)
     except ServiceStandard.DoesNotExist:
-        raise Http404("No such standard") from None
+        raise Http404(gettext("No such standard")) from None
 
 
 def evaluations_visible_to(user: AbstractBaseUser) -> QuerySet[Evaluation]:
@@ -173,4 +174,4 @@ def evaluation_for_user_or_404(user: AbstractBaseUser, evaluation_id: int) -> Ev
     try:
         return evaluations_visible_to(user).select_related("agent__team").get(pk=evaluation_id)
     except Evaluation.DoesNotExist:
-        raise Http404("No such evaluation") from None
+        raise Http404(gettext("No such evaluation")) from None

@@ -3,20 +3,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from performance.access import sources_for_upload, sources_visible_to
 from performance.models import FeedBatch, FeedSource
 
 
 class FeedUploadForm(forms.Form):
-    source = forms.ModelChoiceField(queryset=FeedSource.objects.none(), empty_label="Choose…")
+    source = forms.ModelChoiceField(
+        queryset=FeedSource.objects.none(), empty_label=_("Choose…"), label=_("Source")
+    )
     format = forms.ChoiceField(
-        choices=[("", "The source's format"), *FeedSource.Format.choices],
+        choices=[("", _("The source's format")), *FeedSource.Format.choices],
         required=False,
-        help_text="Leave as is unless this file differs from what the source usually sends.",
+        label=_("Format"),
+        help_text=_("Leave as is unless this file differs from what the source usually sends."),
     )
     # An empty file is still received and kept: its batch fails with a clear reason.
-    file = forms.FileField(allow_empty_file=True)
+    file = forms.FileField(allow_empty_file=True, label=_("File"))
 
     def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -25,10 +29,15 @@ class FeedUploadForm(forms.Form):
 
 class BatchFilterForm(forms.Form):
     source = forms.ModelChoiceField(
-        queryset=FeedSource.objects.none(), required=False, empty_label="All sources"
+        queryset=FeedSource.objects.none(),
+        required=False,
+        empty_label=_("All sources"),
+        label=_("Source"),
     )
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *FeedBatch.Status.choices], required=False
+        choices=[("", _("Any status")), *FeedBatch.Status.choices],
+        required=False,
+        label=_("Status"),
     )
 
     def __init__(self, *args, user: AbstractBaseUser, **kwargs) -> None:

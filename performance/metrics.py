@@ -26,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,10 +80,10 @@ class Metric:
     """A KPI: its formula (`aggregates`), how it is explained, and the rows behind it."""
 
     key: str
-    label: str
+    label: str | Promise
     unit: str
     direction: Direction
-    sample_label: str
+    sample_label: str | Promise
     # Built per standard because some metrics (sla) depend on the standard's threshold;
     # called with the threshold and the rows in scope (Q() for all).
     aggregates: Callable[[int | None, Q], Ratio]
@@ -211,10 +212,10 @@ METRICS: dict[str, Metric] = {
     for metric in [
         Metric(
             "aht",
-            "Average handle time",
+            _("Average handle time"),
             "s",
             Direction.LOWER,
-            "interactions with a handle time (abandoned excluded)",
+            _("interactions with a handle time (abandoned excluded)"),
             _mean("handle_seconds", only=~Q(abandoned=True)),
             explanation=_(
                 "The mean handle time of these interactions (abandoned contacts are left out)."
@@ -223,20 +224,20 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "frt",
-            "First response time",
+            _("First response time"),
             "s",
             Direction.LOWER,
-            "interactions with a first response time",
+            _("interactions with a first response time"),
             _mean("first_response_seconds"),
             explanation=_("The mean first response time of these interactions."),
             columns=(FIRST_RESPONSE,),
         ),
         Metric(
             "asa",
-            "Average speed of answer",
+            _("Average speed of answer"),
             "s",
             Direction.LOWER,
-            "interactions with a wait time",
+            _("interactions with a wait time"),
             _mean("wait_seconds"),
             explanation=_(
                 "The mean time these contacts waited in the queue before being answered."
@@ -245,10 +246,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "sla",
-            "Service level",
+            _("Service level"),
             "%",
             Direction.HIGHER,
-            "interactions with a first response time",
+            _("interactions with a first response time"),
             _sla,
             needs_threshold=True,
             explanation=_("The share of these interactions answered within the threshold."),
@@ -259,10 +260,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "fcr",
-            "First-contact resolution",
+            _("First-contact resolution"),
             "%",
             Direction.HIGHER,
-            "interactions where FCR is known",
+            _("interactions where FCR is known"),
             _percent_of("first_contact_resolution", Q(first_contact_resolution=True)),
             explanation=_("The share of these interactions resolved on the first contact."),
             columns=(
@@ -277,10 +278,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "csat",
-            "Customer satisfaction",
+            _("Customer satisfaction"),
             "%",
             Direction.HIGHER,
-            "CSAT responses",
+            _("CSAT responses"),
             _percent_of("csat", Q(csat__gte=4)),
             explanation=_("The share of these survey responses that are 4 or 5."),
             columns=(
@@ -290,10 +291,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "nps",
-            "Net promoter score",
+            _("Net promoter score"),
             "pts",
             Direction.HIGHER,
-            "NPS responses",
+            _("NPS responses"),
             _nps,
             explanation=_("The share of promoters (9-10) minus the share of detractors (0-6)."),
             columns=(
@@ -303,30 +304,30 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "ces",
-            "Customer effort score",
+            _("Customer effort score"),
             "",
             Direction.LOWER,
-            "CES responses",
+            _("CES responses"),
             _mean("ces"),
             explanation=_("The mean customer effort score of these responses (lower is better)."),
             columns=(Column(_("CES (1-7)"), "ces", "number"),),
         ),
         Metric(
             "qa",
-            "Quality score",
+            _("Quality score"),
             "",
             Direction.HIGHER,
-            "QA evaluations",
+            _("QA evaluations"),
             _mean("qa_score"),
             explanation=_("The mean quality score of these evaluations."),
             columns=(Column(_("QA score"), "qa_score", "number"),),
         ),
         Metric(
             "contacts_per_case",
-            "Contacts per resolved case",
+            _("Contacts per resolved case"),
             "",
             Direction.LOWER,
-            "resolved cases",
+            _("resolved cases"),
             _contacts_per_case,
             explanation=_("All interactions divided by the number of distinct resolved cases."),
             columns=(CASE, Column(_("Resolved"), "resolved", "flag")),
@@ -334,40 +335,40 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "transfer_rate",
-            "Transfer rate",
+            _("Transfer rate"),
             "%",
             Direction.LOWER,
-            "interactions",
+            _("interactions"),
             _rate("transferred"),
             explanation=_("The share of these interactions that were transferred."),
             columns=(Column(_("Transferred"), "transferred", "flag", good_when=False),),
         ),
         Metric(
             "escalation_rate",
-            "Escalation rate",
+            _("Escalation rate"),
             "%",
             Direction.LOWER,
-            "interactions",
+            _("interactions"),
             _rate("escalated"),
             explanation=_("The share of these interactions that were escalated."),
             columns=(Column(_("Escalated"), "escalated", "flag", good_when=False),),
         ),
         Metric(
             "abandonment_rate",
-            "Abandonment rate",
+            _("Abandonment rate"),
             "%",
             Direction.LOWER,
-            "interactions",
+            _("interactions"),
             _rate("abandoned"),
             explanation=_("The share of these interactions that were abandoned."),
             columns=(Column(_("Abandoned"), "abandoned", "flag", good_when=False),),
         ),
         Metric(
             "volume",
-            "Volume",
+            _("Volume"),
             "contacts",
             Direction.HIGHER,
-            "interactions",
+            _("interactions"),
             _volume,
             explanation=_("The number of these interactions."),
             columns=(HANDLE,),

@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class PeriodKind(StrEnum):
@@ -24,9 +26,26 @@ class PeriodKind(StrEnum):
 
 
 PERIOD_CHOICES = [
-    (PeriodKind.DAY.value, "Day"),
-    (PeriodKind.WEEK.value, "ISO week (Monday to Sunday)"),
-    (PeriodKind.MONTH.value, "Month"),
+    (PeriodKind.DAY.value, _("Day")),
+    (PeriodKind.WEEK.value, _("ISO week (Monday to Sunday)")),
+    (PeriodKind.MONTH.value, _("Month")),
+]
+
+
+# Month names as they read inside a sentence ("outubro de 2026"): Django's own are capitalised.
+MONTH_NAMES = [
+    pgettext_lazy("month in a period label", "January"),
+    pgettext_lazy("month in a period label", "February"),
+    pgettext_lazy("month in a period label", "March"),
+    pgettext_lazy("month in a period label", "April"),
+    pgettext_lazy("month in a period label", "May"),
+    pgettext_lazy("month in a period label", "June"),
+    pgettext_lazy("month in a period label", "July"),
+    pgettext_lazy("month in a period label", "August"),
+    pgettext_lazy("month in a period label", "September"),
+    pgettext_lazy("month in a period label", "October"),
+    pgettext_lazy("month in a period label", "November"),
+    pgettext_lazy("month in a period label", "December"),
 ]
 
 
@@ -55,13 +74,22 @@ class Period:
     def label(self) -> str:
         match self.kind:
             case PeriodKind.DAY:
-                return f"{self.start:%a %d %b %Y}"
+                return date_format(self.start, pgettext("day period label", "D d M Y"))
             case PeriodKind.WEEK:
-                year, week, _ = self.start.isocalendar()
+                year, week, _weekday = self.start.isocalendar()
                 last = self.end - timedelta(days=1)
-                return f"Week {week}, {year} ({self.start:%d %b} - {last:%d %b})"
+                bounds = pgettext("week period bounds", "d M")
+                return gettext("Week %(week)s, %(year)s (%(first)s - %(last)s)") % {
+                    "week": week,
+                    "year": year,
+                    "first": date_format(self.start, bounds),
+                    "last": date_format(last, bounds),
+                }
             case _:
-                return f"{self.start:%B %Y}"
+                return gettext("%(month)s %(year)s") % {
+                    "month": MONTH_NAMES[self.start.month - 1],
+                    "year": self.start.year,
+                }
 
     @property
     def key(self) -> str:

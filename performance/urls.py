@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from performance.views import feeds, heatmap, scorecards
+from performance.views import feeds, heatmap, language, scorecards
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", language.language_switch, name="language-switch"),
     path("feeds/upload/", feeds.feed_upload, name="feed-upload"),
     path("feeds/batches/", feeds.batch_list, name="feed-batches"),
     path("feeds/batches/<int:batch_id>/", feeds.batch_detail, name="feed-batch"),

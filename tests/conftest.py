@@ -26,6 +26,13 @@ def celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """The site speaks pt-BR by default; tests read English unless they ask for Portuguese
+    (an Accept-Language header or a saved preference, as in tests/i18n/)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -109,13 +109,16 @@ class FeedSourceAdmin(admin.ModelAdmin):
             {**context, "form": form, "preview": preview, "columns": form.column_rows()},
         )
 
-    @admin.action(description="Rotate API token (the old token stops working)")
+    @admin.action(description=_("Rotate API token (the old token stops working)"))
     def rotate_token(self, request: HttpRequest, queryset: QuerySet[FeedSource]) -> None:
         for source in queryset:
             token = feed_source_rotate_token(source=source)
             messages.warning(
                 request,
-                f"New API token for {source.slug}: {token} — copy it now, it is not shown again.",
+                gettext(
+                    "New API token for %(source)s: %(token)s — copy it now, it is not shown again."
+                )
+                % {"source": source.slug, "token": token},
             )
 
 
@@ -317,7 +320,7 @@ class FeedBatchAdmin(ReadOnlyAdmin):
     inlines = [FeedRowErrorInline]
     actions = ["reprocess"]
 
-    @admin.action(description="Re-process the selected batches")
+    @admin.action(description=_("Re-process the selected batches"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[FeedBatch]) -> None:
         """Through the same service as the batch page: only finished batches go back to the
         queue; each one selected is reported as queued or as why it was left alone."""

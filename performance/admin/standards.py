@@ -20,6 +20,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from performance.admin.base import ReadOnlyAdmin
 from performance.metrics import Direction
@@ -39,11 +42,16 @@ from performance.services.evaluation.preview import (
     preview_rule,
 )
 from performance.services.standards import standard_save
+from performance.templatetags.metric_format import channel_label
 
-ALL_CHANNELS_LABEL = "All channels"
+ALL_CHANNELS_LABEL = _("All channels")
 # The rule fields shown apart, under "Coaching", in the standard's form.
 COACHING_FIELDS = ("coaching_missed", "coaching_window")
 PREVIEW_TEMPLATE = "admin/performance/servicestandard/_rule_preview.html"
+
+
+def _channel_choices() -> list[tuple[str, str]]:
+    return [(code, channel_label(code)) for code in Channel.objects.values_list("code", flat=True)]
 
 
 def _gate_label(standard: ServiceStandard) -> str:
@@ -52,11 +60,13 @@ def _gate_label(standard: ServiceStandard) -> str:
 
 class ServiceStandardAdminForm(forms.ModelForm):
     effective_from = forms.DateField(
-        label="Rule changes take effect from",
+        label=_("Rule changes take effect from"),
         initial=timezone.localdate,
         widget=AdminDateWidget,
-        help_text="Periods starting on or after this day are judged by the edited rule; "
-        "earlier periods keep the version they were evaluated with.",
+        help_text=_(
+            "Periods starting on or after this day are judged by the edited rule; "
+            "earlier periods keep the version they were evaluated with."
+        ),
     )
 
     class Meta:
@@ -67,9 +77,10 @@ class ServiceStandardAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "channel" in self.fields:
             self.fields["channel"] = forms.ChoiceField(
-                choices=[("", ALL_CHANNELS_LABEL), *Channel.objects.values_list("code", "name")],
+                choices=[("", ALL_CHANNELS_LABEL), *_channel_choices()],
                 required=False,
-                help_text="Only this channel's interactions count.",
+                label=_("channel"),
+                help_text=_("Only this channel's interactions count."),
             )
         if "quality_gate" in self.fields:
             self.fields["quality_gate"].label_from_instance = _gate_label
@@ -80,17 +91,17 @@ class ServiceStandardAdminForm(forms.ModelForm):
 
 class PreviewOptionsForm(forms.Form):
     preview_periods = forms.IntegerField(
-        label="Periods", min_value=1, max_value=MAX_PREVIEW_PERIODS, required=False
+        label=_("Periods"), min_value=1, max_value=MAX_PREVIEW_PERIODS, required=False
     )
 
 
 class ChannelListFilter(admin.SimpleListFilter):
-    title = "channel"
+    title = _("channel")
     parameter_name = "channel"
     ALL = "all"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [(self.ALL, ALL_CHANNELS_LABEL), *Channel.objects.values_list("code", "name")]
+        return [(self.ALL, ALL_CHANNELS_LABEL), *_channel_choices()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -102,13 +113,13 @@ class ChannelListFilter(admin.SimpleListFilter):
 # --- the preview as a table ----------------------------------------------------------------
 
 PREVIEW_COLUMNS = [
-    ("agents", "Agents"),
-    ("exceeded", "Exceeded"),
-    ("met", "Met"),
-    ("missed", "Missed"),
-    ("insufficient_data", "Insufficient data"),
-    ("gate_not_met", "Met, gate not met"),
-    ("points", "Points"),
+    ("agents", _("Agents")),
+    ("exceeded", _("Exceeded")),
+    ("met", _("Met")),
+    ("missed", _("Missed")),
+    ("insufficient_data", _("Insufficient data")),
+    ("gate_not_met", _("Met, gate not met")),
+    ("points", _("Points")),
 ]
 
 
@@ -137,7 +148,7 @@ def _preview_line(
         key=key,
         cells=[
             (name, getattr(draft, name), getattr(saved, name) if saved is not None else None)
-            for name, _ in columns
+            for name, _label in columns
         ],
     )
 
@@ -148,13 +159,21 @@ def _rule_summary(draft: ServiceStandard) -> str:
     unit = f" {metric.unit}" if metric.unit else ""
     text = f"{metric.label} {sign} {draft.target:g}{unit}"
     if draft.stretch_target is not None:
-        text += f", exceeded {sign} {draft.stretch_target:g}{unit}"
+        text += gettext(", exceeded %(bound)s") % {
+            "bound": f"{sign} {draft.stretch_target:g}{unit}"
+        }
     if metric.needs_threshold:
-        text += f" within {draft.threshold_seconds} s"
-    text += f"; at least {draft.min_sample} {metric.sample_label}"
-    text += f"; {draft.points_met} / {draft.points_exceeded} points"
+        text += gettext(" within %(seconds)s s") % {"seconds": draft.threshold_seconds}
+    text += gettext("; at least %(minimum)s %(sample)s") % {
+        "minimum": draft.min_sample,
+        "sample": metric.sample_label,
+    }
+    text += gettext("; %(met)s / %(exceeded)s points") % {
+        "met": draft.points_met,
+        "exceeded": draft.points_exceeded,
+    }
     if draft.quality_gate is not None:
-        text += f"; gated on {draft.quality_gate.name}"
+        text += gettext("; gated on %(gate)s") % {"gate": draft.quality_gate.name}
     return text
 
 
@@ -172,15 +191,22 @@ def preview_table(
     ]
     draft_total = sum((row.draft for row in rows), OutcomeCounts())
     saved_total = sum((row.saved for row in rows), OutcomeCounts()) if compared else None
-    channel = draft.channel or ALL_CHANNELS_LABEL.lower()
-    team_names = ", ".join(team.name for team in teams) or "every team"
+    channel = draft.channel or str(ALL_CHANNELS_LABEL).lower()
+    team_names = ", ".join(team.name for team in teams) or gettext("every team")
     return PreviewTable(
         rule=_rule_summary(draft),
         scope=f"{channel}; {team_names}",
         compared_version=compared,
         columns=columns,
         lines=lines,
-        total=_preview_line(f"All {len(rows)} periods", "total", draft_total, saved_total, columns),
+        total=_preview_line(
+            ngettext("All %(count)s period", "All %(count)s periods", len(rows))
+            % {"count": len(rows)},
+            "total",
+            draft_total,
+            saved_total,
+            columns,
+        ),
     )
 
 
@@ -230,12 +256,12 @@ class ServiceStandardAdmin(admin.ModelAdmin):
             rule = ["current_version", *rule, "effective_from"]
         return [
             (None, {"fields": what}),
-            ("Rule", {"fields": rule}),
+            (_("Rule"), {"fields": rule}),
             (
-                "Coaching",
+                _("Coaching"),
                 {"fields": [COACHING_FIELDS]},
             ),
-            ("Active dates", {"fields": [("active_from", "active_until")]}),
+            (_("Active dates"), {"fields": [("active_from", "active_until")]}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ServiceStandard | None = None):
@@ -257,41 +283,50 @@ class ServiceStandardAdmin(admin.ModelAdmin):
             effective_from=form.cleaned_data.get("effective_from"),
         )
         if change and version.number != before:
-            note = (
-                f"Rule changed: version {version.number} judges periods starting on or after "
-                f"{version.effective_from:%d %b %Y}; earlier evaluations keep version {before}."
-            )
+            note = gettext(
+                "Rule changed: version %(version)s judges periods starting on or after "
+                "%(since)s; earlier evaluations keep version %(before)s."
+            ) % {
+                "version": version.number,
+                "since": date_format(version.effective_from, "DATE_FORMAT"),
+                "before": before,
+            }
             if version.effective_from < timezone.localdate():
-                note += " Periods from then to yesterday are being re-scored."
+                note += " " + gettext("Periods from then to yesterday are being re-scored.")
             self.message_user(request, note, messages.INFO)
 
     # --- list columns ----------------------------------------------------------------------
 
-    @admin.display(description="metric", ordering="metric")
+    @admin.display(description=_("metric"), ordering="metric")
     def metric_label(self, standard: ServiceStandard) -> str:
         return standard.get_metric_display()
 
-    @admin.display(description="channel", ordering="channel")
+    @admin.display(description=_("channel"), ordering="channel")
     def channel_label(self, standard: ServiceStandard) -> str:
-        return standard.channel or ALL_CHANNELS_LABEL
+        return channel_label(standard.channel) if standard.channel else ALL_CHANNELS_LABEL
 
-    @admin.display(description="period", ordering="period")
+    @admin.display(description=_("period"), ordering="period")
     def period_label(self, standard: ServiceStandard) -> str:
-        return standard.period
+        return standard.get_period_display()
 
-    @admin.display(description="current version")
+    @admin.display(description=_("current version"))
     def current_version(self, standard: ServiceStandard) -> str:
         return f"v{standard.version}"
 
-    @admin.display(description="points (met / exceeded)")
+    @admin.display(description=_("points (met / exceeded)"))
     def points(self, standard: ServiceStandard) -> str:
         return f"{standard.points_met} / {standard.points_exceeded}"
 
-    @admin.display(description="active", ordering="active_from")
+    @admin.display(description=_("active"), ordering="active_from")
     def active_dates(self, standard: ServiceStandard) -> str:
         if standard.active_until:
-            return f"{standard.active_from} to {standard.active_until}"
-        return f"from {standard.active_from}"
+            return gettext("%(first)s to %(last)s") % {
+                "first": date_format(standard.active_from, "SHORT_DATE_FORMAT"),
+                "last": date_format(standard.active_until, "SHORT_DATE_FORMAT"),
+            }
+        return gettext("from %(first)s") % {
+            "first": date_format(standard.active_from, "SHORT_DATE_FORMAT")
+        }
 
     # --- the rule preview ------------------------------------------------------------------
 
@@ -347,7 +382,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
         else:
             original = self.get_object(request, unquote(object_id))
             if original is None:
-                raise Http404("No such standard")
+                raise Http404(gettext("No such standard"))
             if not self.has_change_permission(request, original):
                 raise PermissionDenied
         if request.method != "POST":
@@ -402,7 +437,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
         )
         context = {
             **self.admin_site.each_context(request),
-            "title": ("Add %s" if add else "Change %s") % self.opts.verbose_name,
+            "title": (gettext("Add %s") if add else gettext("Change %s")) % self.opts.verbose_name,
             "subtitle": str(original) if original else None,
             "adminform": admin_form,
             "object_id": original.pk if original else None,
@@ -465,10 +500,10 @@ class EvaluationAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     ordering = ["-period_start", "-id"]
 
-    @admin.display(description="version", ordering="version__number")
+    @admin.display(description=_("version"), ordering="version__number")
     def version_number(self, evaluation: Evaluation) -> str:
         return f"v{evaluation.version.number}"
 
-    @admin.display(description="value", ordering="value")
+    @admin.display(description=_("value"), ordering="value")
     def value_rounded(self, evaluation: Evaluation) -> str | None:
-        return None if evaluation.value is None else f"{evaluation.value:.2f}"
+        return None if evaluation.value is None else number_format(evaluation.value, 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -29,17 +30,19 @@ class FeedTokenAuthentication(BaseAuthentication):
             return None  # not ours: another scheme (or none) was used
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Invalid token header: use `Authorization: Token <token>`."
+                gettext("Invalid token header: use `Authorization: Token <token>`.")
             )
         try:
             token = parts[1].decode()
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise exceptions.AuthenticationFailed(gettext("Invalid token.")) from None
         source = feed_source_for_token(token, include_inactive=True)
         if source is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid token."))
         if not source.active:
-            raise exceptions.PermissionDenied(f"The feed source {source.slug!r} is inactive.")
+            raise exceptions.PermissionDenied(
+                gettext("The feed source %(source)s is inactive.") % {"source": repr(source.slug)}
+            )
         return AnonymousUser(), source
 
     def authenticate_header(self, request: Request) -> str:
@@ -54,7 +57,7 @@ def feed_source_of(request: Request) -> FeedSource | None:
 class IsFeedSourceOfSlug(BasePermission):
     """Only the source named by the URL's slug may write there, and only with its token."""
 
-    message = "This token belongs to another feed source."
+    message = gettext_lazy("This token belongs to another feed source.")
 
     def has_permission(self, request: Request, view: object) -> bool:
         source = feed_source_of(request)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -53,13 +54,19 @@ class EvaluationFilterSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=Evaluation.Outcome.choices,
         required=False,
-        error_messages={"invalid_choice": f'"{{input}}" is not an outcome: use {OUTCOME_NAMES}.'},
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy('"{{input}}" is not an outcome: use {names}.'), names=OUTCOME_NAMES
+            )
+        },
     )
 
     def validate(self, attrs: dict) -> dict:
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
-            raise serializers.ValidationError({"until": f"Before since ({since.isoformat()})."})
+            raise serializers.ValidationError(
+                {"until": gettext("Before since (%(since)s).") % {"since": since.isoformat()}}
+            )
         return attrs
 
 

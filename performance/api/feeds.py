@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -270,12 +271,13 @@ class FeedBatchUploadApi(APIView):
         if self.get_content_negotiator().select_parser(request, self.get_parsers()) is None:
             raise UnsupportedMediaType(
                 request.content_type,
-                detail=f'Unsupported media type "{request.content_type}": send {SUPPORTED_BODIES}.',
+                detail=gettext('Unsupported media type "%(type)s": send %(bodies)s.')
+                % {"type": request.content_type, "bodies": SUPPORTED_BODIES},
             )
         upload = request.FILES.get("file")
         if upload is None and request.content_type.startswith("multipart/"):
             return Response(
-                {"file": ['Send the feed file in a multipart field named "file".']},
+                {"file": [gettext('Send the feed file in a multipart field named "file".')]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         name = _uploaded_name(request, upload, query.validated_data.get("name"))

@@ -12,6 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -100,7 +101,10 @@ class StandardInputSerializer(serializers.ModelSerializer):
     def validate_channel(self, value: str) -> str:
         if value and not Channel.objects.filter(code=value).exists():
             codes = ", ".join(Channel.objects.values_list("code", flat=True))
-            raise serializers.ValidationError(f"Unknown channel {value!r}: use one of {codes}.")
+            raise serializers.ValidationError(
+                gettext("Unknown channel %(channel)s: use one of %(codes)s.")
+                % {"channel": repr(value), "codes": codes}
+            )
         return value
 
 
@@ -165,7 +169,7 @@ class StandardOutputSerializer(serializers.ModelSerializer):
 class IsAdminOrReadOnly(BasePermission):
     """Logged-in people read; only admins write."""
 
-    message = "Only admins configure standards."
+    message = gettext_lazy("Only admins configure standards.")
 
     def has_permission(self, request: Request, view: object) -> bool:
         if not request.user.is_authenticated:

@@ -55,8 +55,8 @@ class DemoLogin:
 
 
 ADMIN_LOGIN = DemoLogin("Admin", "admin", "atendo-admin", "Helena", "Vieira")
-LEAD_LOGIN = DemoLogin("Team lead of Lisbon", "lead", "atendo-lead", "Marta", "Carvalho")
-AGENT_LOGIN = DemoLogin("Agent in Lisbon", "agent", "atendo-agent", "Ana", "Ferreira")
+LEAD_LOGIN = DemoLogin("Team lead of Lisboa", "lead", "atendo-lead", "Marta", "Carvalho")
+AGENT_LOGIN = DemoLogin("Agent in Lisboa", "agent", "atendo-agent", "Ana", "Ferreira")
 DEMO_LOGINS = (ADMIN_LOGIN, LEAD_LOGIN, AGENT_LOGIN)
 
 
@@ -73,7 +73,7 @@ class DemoTeam:
 
 DEMO_TEAMS = (
     DemoTeam(
-        name="Sao Paulo",
+        name="São Paulo",
         time_zone="America/Sao_Paulo",
         code="spo",
         agent_share=0.4,
@@ -116,7 +116,7 @@ DEMO_TEAMS = (
         ),
     ),
     DemoTeam(
-        name="Lisbon",
+        name="Lisboa",
         time_zone="Europe/Lisbon",
         code="lis",
         agent_share=0.35,
@@ -156,7 +156,7 @@ DEMO_TEAMS = (
         ),
     ),
     DemoTeam(
-        name="Remote",
+        name="Remoto",
         time_zone="UTC",
         code="rem",
         agent_share=0.25,
@@ -256,7 +256,7 @@ def demo_people(*, agents: int, seed: int) -> list[DemoPerson]:
     for team, count in zip(DEMO_TEAMS, counts, strict=True):
         names = _names(team, seed)
         for number in range(count):
-            if team.name == "Lisbon" and number == 0:
+            if team.code == "lis" and number == 0:
                 people.append(
                     DemoPerson(
                         team,

@@ -89,7 +89,7 @@ def demo_organisation_seed(
         ingest_demo_file(surveys_file, helpdesk, result, log=log)
 
         manual_file = directory / f"helpdesk-manual-export-{end}.csv"
-        lisbon = [person for person in people if person.team.name == "Lisbon"]
+        lisbon = [person for person in people if person.team.code == "lis"]
         write_manual_export_with_mistakes(manual_file, agents=lisbon, day=end)
         lead = get_user_model().objects.get(username=LEAD_LOGIN.username)
         ingest_demo_file(manual_file, helpdesk, result, log=log, uploaded_by=lead)

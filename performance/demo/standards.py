@@ -1,4 +1,5 @@
-"""The demo's service standards, close to common industry targets."""
+"""The demo's service standards, close to common industry targets, named as a Brazilian
+contact centre names them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from performance.services.standards import standard_save
 # Close to common industry targets; AHT is gated on CSAT: speed never pays when quality fails.
 DEMO_STANDARDS = (
     {
-        "name": "CSAT",
+        "name": "CSAT semanal ≥ 80 %",
         "metric": "csat",
         "period": "week",
         "target": 80,
@@ -24,7 +25,7 @@ DEMO_STANDARDS = (
         "points_exceeded": 50,
     },
     {
-        "name": "First-contact resolution",
+        "name": "Resolução no primeiro contato ≥ 70 %",
         "metric": "fcr",
         "period": "week",
         "target": 70,
@@ -34,7 +35,7 @@ DEMO_STANDARDS = (
         "points_exceeded": 50,
     },
     {
-        "name": "Chat service level (60 s)",
+        "name": "Nível de serviço do chat (80 em 60 s)",
         "metric": "sla",
         "channel": "chat",
         "period": "day",
@@ -46,7 +47,7 @@ DEMO_STANDARDS = (
         "points_exceeded": 10,
     },
     {
-        "name": "E-mail first response (4 h)",
+        "name": "Primeira resposta por e-mail em até 4 h",
         "metric": "frt",
         "channel": "email",
         "period": "week",
@@ -57,7 +58,7 @@ DEMO_STANDARDS = (
         "points_exceeded": 30,
     },
     {
-        "name": "Phone handle time (6 min)",
+        "name": "TMA do telefone ≤ 6 min",
         "metric": "aht",
         "channel": "phone",
         "period": "week",
@@ -66,10 +67,10 @@ DEMO_STANDARDS = (
         "min_sample": 10,
         "points_met": 20,
         "points_exceeded": 30,
-        "gate": "CSAT",
+        "gate": "CSAT semanal ≥ 80 %",
     },
     {
-        "name": "Quality score",
+        "name": "Nota de monitoria mensal ≥ 85",
         "metric": "qa",
         "period": "month",
         "target": 85,
@@ -79,7 +80,7 @@ DEMO_STANDARDS = (
         "points_exceeded": 80,
     },
     {
-        "name": "NPS",
+        "name": "NPS mensal ≥ 30",
         "metric": "nps",
         "period": "month",
         "target": 30,

@@ -9,7 +9,13 @@ from performance.models.feeds import (
     FeedSource,
     Interaction,
 )
-from performance.models.organisation import Agent, Channel, Team, validate_time_zone
+from performance.models.organisation import (
+    Agent,
+    Channel,
+    Team,
+    UserPreference,
+    validate_time_zone,
+)
 from performance.models.standards import (
     RULE_FIELD_NAMES,
     RULE_FIELDS,
@@ -39,5 +45,6 @@ __all__ = [
     "ServiceStandard",
     "StandardVersion",
     "Team",
+    "UserPreference",
     "validate_time_zone",
 ]

@@ -15,8 +15,8 @@ from performance.models.organisation import Agent, Team, validate_time_zone
 
 class FeedSource(models.Model):
     class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        JSONL = "jsonl", "JSON Lines"
+        CSV = "csv", _("CSV")
+        JSONL = "jsonl", _("JSON Lines")
         XLSX = "xlsx", _("Excel workbook (.xlsx)")
 
     class Encoding(models.TextChoices):
@@ -30,17 +30,20 @@ class FeedSource(models.Model):
         DAY_FIRST = "day_first", _("Day first (29/10/2026 11:42), and ISO 8601")
 
     class AgentMatch(models.TextChoices):
-        EXTERNAL_ID = "external_id", "External id (per source)"
-        USERNAME = "username", "Username"
-        EMAIL = "email", "E-mail"
+        EXTERNAL_ID = "external_id", _("External id (per source)")
+        USERNAME = "username", _("Username")
+        EMAIL = "email", _("E-mail")
 
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=50, unique=True)
-    format = models.CharField(max_length=8, choices=Format.choices, default=Format.CSV)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    slug = models.SlugField(max_length=50, unique=True, verbose_name=_("slug"))
+    format = models.CharField(
+        max_length=8, choices=Format.choices, default=Format.CSV, verbose_name=_("format")
+    )
     column_mapping = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Source column -> canonical field, e.g. {"ticket_id": "external_id"}.',
+        help_text=_('Source column -> canonical field, e.g. {"ticket_id": "external_id"}.'),
+        verbose_name=_("column mapping"),
     )
     column_options = models.JSONField(
         _("column options"),
@@ -70,13 +73,19 @@ class FeedSource(models.Model):
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
-        help_text="Naive timestamps in this source's feeds are read in this zone.",
+        help_text=_("Naive timestamps in this source's feeds are read in this zone."),
+        verbose_name=_("time zone"),
     )
     agent_match = models.CharField(
-        max_length=16, choices=AgentMatch.choices, default=AgentMatch.EXTERNAL_ID
+        max_length=16,
+        choices=AgentMatch.choices,
+        default=AgentMatch.EXTERNAL_ID,
+        verbose_name=_("match agents by"),
     )
     create_unknown_agents = models.BooleanField(
-        default=False, help_text="Create an agent (in the default team) for an unknown agent key."
+        default=False,
+        help_text=_("Create an agent (in the default team) for an unknown agent key."),
+        verbose_name=_("create unknown agents"),
     )
     default_team = models.ForeignKey(
         Team,
@@ -84,14 +93,23 @@ class FeedSource(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Team of agents created from this source's feeds.",
+        help_text=_("Team of agents created from this source's feeds."),
+        verbose_name=_("default team"),
     )
-    token_hash = models.CharField(max_length=64, blank=True, editable=False)
-    token_hint = models.CharField(max_length=12, blank=True, editable=False)
-    token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    active = models.BooleanField(default=True)
+    token_hash = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("token hash")
+    )
+    token_hint = models.CharField(
+        max_length=12, blank=True, editable=False, verbose_name=_("token hint")
+    )
+    token_rotated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("token rotated at")
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("feed source")
+        verbose_name_plural = _("feed sources")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -120,11 +138,17 @@ class FeedSource(models.Model):
 class AgentExternalId(models.Model):
     """How one feed source names an agent."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="external_ids")
-    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="agent_ids")
-    external_id = models.CharField(max_length=128)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="external_ids", verbose_name=_("agent")
+    )
+    source = models.ForeignKey(
+        FeedSource, on_delete=models.CASCADE, related_name="agent_ids", verbose_name=_("source")
+    )
+    external_id = models.CharField(max_length=128, verbose_name=_("external id"))
 
     class Meta:
+        verbose_name = _("agent external id")
+        verbose_name_plural = _("agent external ids")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="agent_external_id_unique_per_source"
@@ -137,28 +161,33 @@ class AgentExternalId(models.Model):
 
 class FeedBatch(models.Model):
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSING = "processing", "Processing"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        PROCESSING = "processing", _("Processing")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
 
     class Via(models.TextChoices):
-        CLI = "cli", "Command line"
-        API = "api", "API"
-        UPLOAD = "upload", "Upload page"
-        SEED = "seed", "Demo data"
+        CLI = "cli", _("Command line")
+        API = "api", _("API")
+        UPLOAD = "upload", _("Upload page")
+        SEED = "seed", _("Demo data")
 
-    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="batches")
-    format = models.CharField(max_length=8, choices=FeedSource.Format.choices)
-    via = models.CharField(max_length=8, choices=Via.choices)
+    source = models.ForeignKey(
+        FeedSource, on_delete=models.PROTECT, related_name="batches", verbose_name=_("source")
+    )
+    format = models.CharField(
+        max_length=8, choices=FeedSource.Format.choices, verbose_name=_("format")
+    )
+    via = models.CharField(max_length=8, choices=Via.choices, verbose_name=_("received via"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    original_name = models.CharField(max_length=255, blank=True)
+    original_name = models.CharField(max_length=255, blank=True, verbose_name=_("original name"))
     encoding = models.CharField(
         _("encoding"),
         max_length=16,
@@ -166,31 +195,47 @@ class FeedBatch(models.Model):
         help_text=_("The encoding the file was read in (empty for a workbook)."),
     )
     stored_path = models.CharField(
-        max_length=500, blank=True, help_text="Relative to FEED_STORAGE_DIR."
+        max_length=500,
+        blank=True,
+        help_text=_("Relative to FEED_STORAGE_DIR."),
+        verbose_name=_("stored path"),
     )
-    size_bytes = models.BigIntegerField(default=0)
-    checksum_sha256 = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
-    error = models.TextField(blank=True, help_text="Why the file failed as a whole.")
+    size_bytes = models.BigIntegerField(default=0, verbose_name=_("size (bytes)"))
+    checksum_sha256 = models.CharField(
+        max_length=64, blank=True, verbose_name=_("SHA-256 checksum")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.RECEIVED, verbose_name=_("status")
+    )
+    error = models.TextField(
+        blank=True, help_text=_("Why the file failed as a whole."), verbose_name=_("error")
+    )
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    bytes_processed = models.BigIntegerField(default=0, verbose_name=_("bytes processed"))
+    rows_read = models.PositiveIntegerField(default=0, verbose_name=_("rows read"))
+    created_count = models.PositiveIntegerField(default=0, verbose_name=_("created"))
+    updated_count = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    unchanged_count = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    rejected_count = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
+    runs = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Times this batch was processed."), verbose_name=_("runs")
+    )
     # The error as a message id and its parameters, shown in the reader's language.
     error_message = models.JSONField(null=True, blank=True, editable=False)
-    received_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    bytes_processed = models.BigIntegerField(default=0)
-    rows_read = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    unchanged_count = models.PositiveIntegerField(default=0)
-    rejected_count = models.PositiveIntegerField(default=0)
-    runs = models.PositiveSmallIntegerField(default=0, help_text="Times this batch was processed.")
 
     class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
         ordering = ["-received_at", "-id"]
-        verbose_name_plural = "feed batches"
 
     def __str__(self) -> str:
-        return f"Batch {self.pk} ({self.source.slug}, {self.get_status_display()})"
+        return _("Batch %(id)s (%(source)s, %(status)s)") % {
+            "id": self.pk,
+            "source": self.source.slug,
+            "status": self.get_status_display(),
+        }
 
     @property
     def progress_percent(self) -> int:
@@ -223,20 +268,30 @@ class FeedBatch(models.Model):
 class FeedRowError(models.Model):
     """Why one row of a batch was rejected: one record per (line, field) problem."""
 
-    batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="row_errors")
-    line = models.PositiveIntegerField()
-    field = models.CharField(max_length=64, blank=True)
-    reason = models.CharField(max_length=500, help_text="In English.")
+    batch = models.ForeignKey(
+        FeedBatch, on_delete=models.CASCADE, related_name="row_errors", verbose_name=_("batch")
+    )
+    line = models.PositiveIntegerField(verbose_name=_("line"))
+    field = models.CharField(max_length=64, blank=True, verbose_name=_("field"))
+    reason = models.CharField(max_length=500, help_text=_("In English."), verbose_name=_("reason"))
     # The reason as a message id and its parameters, shown in the reader's language.
     reason_message = models.JSONField(null=True, blank=True, editable=False)
-    raw = models.TextField(blank=True, help_text="The row as received.")
+    raw = models.TextField(
+        blank=True, help_text=_("The row as received."), verbose_name=_("raw row")
+    )
 
     class Meta:
+        verbose_name = _("rejected row")
+        verbose_name_plural = _("rejected rows")
         ordering = ["batch", "line", "id"]
         indexes = [models.Index(fields=["batch", "line"], name="feed_row_error_batch_line")]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field} {self.reason}"
+        return _("line %(line)s: %(field)s %(reason)s") % {
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+        }
 
     @property
     def reason_text(self) -> str:
@@ -247,11 +302,17 @@ class FeedRowError(models.Model):
 class FeedBatchTouch(models.Model):
     """An (agent, local date) a batch created or changed facts on: the periods to re-score."""
 
-    batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="touches")
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
-    local_date = models.DateField()
+    batch = models.ForeignKey(
+        FeedBatch, on_delete=models.CASCADE, related_name="touches", verbose_name=_("batch")
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="+", verbose_name=_("agent")
+    )
+    local_date = models.DateField(verbose_name=_("local date"))
 
     class Meta:
+        verbose_name = _("batch touch")
+        verbose_name_plural = _("batch touches")
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "agent", "local_date"], name="feed_batch_touch_unique"
@@ -275,31 +336,37 @@ class Interaction(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("source"),
     )
-    external_id = models.CharField(max_length=128)
+    external_id = models.CharField(max_length=128, verbose_name=_("external id"))
     agent = models.ForeignKey(
         Agent,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("agent"),
     )
-    channel = models.CharField(max_length=32)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    handle_seconds = models.FloatField(null=True, blank=True)
-    first_response_seconds = models.FloatField(null=True, blank=True)
-    wait_seconds = models.FloatField(null=True, blank=True)
-    case_id = models.CharField(max_length=128, blank=True)
-    resolved = models.BooleanField(null=True, blank=True)
-    first_contact_resolution = models.BooleanField(null=True, blank=True)
-    transferred = models.BooleanField(null=True, blank=True)
-    escalated = models.BooleanField(null=True, blank=True)
-    abandoned = models.BooleanField(null=True, blank=True)
-    csat = models.SmallIntegerField(null=True, blank=True)
-    nps = models.SmallIntegerField(null=True, blank=True)
-    ces = models.SmallIntegerField(null=True, blank=True)
-    qa_score = models.FloatField(null=True, blank=True)
+    channel = models.CharField(max_length=32, verbose_name=_("channel"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    handle_seconds = models.FloatField(null=True, blank=True, verbose_name=_("handle time (s)"))
+    first_response_seconds = models.FloatField(
+        null=True, blank=True, verbose_name=_("first response time (s)")
+    )
+    wait_seconds = models.FloatField(null=True, blank=True, verbose_name=_("wait time (s)"))
+    case_id = models.CharField(max_length=128, blank=True, verbose_name=_("case id"))
+    resolved = models.BooleanField(null=True, blank=True, verbose_name=_("resolved"))
+    first_contact_resolution = models.BooleanField(
+        null=True, blank=True, verbose_name=_("first-contact resolution")
+    )
+    transferred = models.BooleanField(null=True, blank=True, verbose_name=_("transferred"))
+    escalated = models.BooleanField(null=True, blank=True, verbose_name=_("escalated"))
+    abandoned = models.BooleanField(null=True, blank=True, verbose_name=_("abandoned"))
+    csat = models.SmallIntegerField(null=True, blank=True, verbose_name=_("CSAT"))
+    nps = models.SmallIntegerField(null=True, blank=True, verbose_name=_("NPS"))
+    ces = models.SmallIntegerField(null=True, blank=True, verbose_name=_("CES"))
+    qa_score = models.FloatField(null=True, blank=True, verbose_name=_("QA score"))
     batch = models.ForeignKey(
         FeedBatch,
         null=True,
@@ -308,19 +375,25 @@ class Interaction(models.Model):
         related_name="+",
         db_constraint=False,
         db_index=False,
-        help_text="The batch that last created or changed this fact.",
+        help_text=_("The batch that last created or changed this fact."),
+        verbose_name=_("batch"),
     )
     row_digest = models.BinaryField(
         max_length=16,
         null=True,
         blank=True,
         editable=False,
-        help_text="Digest of the feed row that last set this fact and of how it was read: "
-        "the same row sent again is recognised as unchanged without being validated.",
+        help_text=_(
+            "Digest of the feed row that last set this fact and of how it was read: "
+            "the same row sent again is recognised as unchanged without being validated."
+        ),
+        verbose_name=_("row digest"),
     )
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="interaction_unique_per_source"

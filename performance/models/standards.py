@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from performance.metrics import METRIC_CHOICES, METRICS, Metric
 from performance.models.organisation import Agent, Team
@@ -19,33 +20,49 @@ class RuleFields(models.Model):
     StandardVersion its immutable snapshots; the engine's Rule, the rule preview, the admin
     form and the API serializers are built from RULE_FIELD_NAMES / RULE_FIELDS."""
 
-    target = models.FloatField()
+    target = models.FloatField(verbose_name=_("target"))
     stretch_target = models.FloatField(
-        null=True, blank=True, help_text="Beyond the target in the metric's direction: exceeded."
+        null=True,
+        blank=True,
+        help_text=_("Beyond the target in the metric's direction: exceeded."),
+        verbose_name=_("stretch target"),
     )
     threshold_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Service level only: first responses within this count."
+        null=True,
+        blank=True,
+        help_text=_("Service level only: first responses within this count."),
+        verbose_name=_("threshold (s)"),
     )
     min_sample = models.PositiveIntegerField(
         default=10,
         validators=[MinValueValidator(1)],
-        help_text="Below this many data points the period is 'insufficient data'.",
+        help_text=_("Below this many data points the period is 'insufficient data'."),
+        verbose_name=_("minimum sample"),
     )
-    points_met = models.PositiveIntegerField(default=10)
-    points_exceeded = models.PositiveIntegerField(default=20)
+    points_met = models.PositiveIntegerField(default=10, verbose_name=_("points when met"))
+    points_exceeded = models.PositiveIntegerField(
+        default=20, verbose_name=_("points when exceeded")
+    )
     quality_gate = models.ForeignKey(
         "performance.ServiceStandard",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Another standard (same period) that must be met for this one to earn points.",
+        help_text=_("Another standard (same period) that must be met for this one to earn points."),
+        verbose_name=_("quality gate"),
     )
     coaching_missed = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1)], help_text="Coaching rule: missed in K ..."
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text=_("Coaching rule: missed in K ..."),
+        verbose_name=_("coaching: missed (K)"),
     )
     coaching_window = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1)], help_text="... of the last N periods."
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("... of the last N periods."),
+        verbose_name=_("coaching: window (N)"),
     )
 
     class Meta:
@@ -64,20 +81,35 @@ RULE_FIELDS = tuple(field.attname for field in RuleFields._meta.local_fields)
 class ServiceStandard(RuleFields):
     """What good looks like for one metric: configured by admins, versioned on rule edits."""
 
-    name = models.CharField(max_length=100)
-    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES, verbose_name=_("metric"))
     channel = models.CharField(
-        max_length=32, blank=True, help_text="Only this channel's interactions; blank for all."
+        max_length=32,
+        blank=True,
+        help_text=_("Only this channel's interactions; blank for all."),
+        verbose_name=_("channel"),
     )
     teams = models.ManyToManyField(
-        Team, blank=True, related_name="+", help_text="Blank for every team."
+        Team,
+        blank=True,
+        related_name="+",
+        help_text=_("Blank for every team."),
+        verbose_name=_("teams"),
     )
-    period = models.CharField(max_length=8, choices=PERIOD_CHOICES, default="week")
-    active_from = models.DateField(help_text="First day this standard applies.")
-    active_until = models.DateField(null=True, blank=True, help_text="Last day; blank: open.")
-    version = models.PositiveIntegerField(default=0, editable=False)
+    period = models.CharField(
+        max_length=8, choices=PERIOD_CHOICES, default="week", verbose_name=_("period")
+    )
+    active_from = models.DateField(
+        help_text=_("First day this standard applies."), verbose_name=_("active from")
+    )
+    active_until = models.DateField(
+        null=True, blank=True, help_text=_("Last day; blank: open."), verbose_name=_("active until")
+    )
+    version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("service standard")
+        verbose_name_plural = _("service standards")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -96,30 +128,38 @@ class ServiceStandard(RuleFields):
             and self.target is not None
             and not metric.is_beyond(self.stretch_target, self.target)
         ):
-            side = "above" if metric.direction == "higher" else "below"
             errors["stretch_target"] = (
-                f"{metric.label} is better when {metric.direction}: the stretch target must be "
-                f"{side} the target ({self.target:g})."
-            )
+                _(
+                    "%(metric)s is better when higher: the stretch target must be above the "
+                    "target (%(target)g)."
+                )
+                if metric.direction == "higher"
+                else _(
+                    "%(metric)s is better when lower: the stretch target must be below the "
+                    "target (%(target)g)."
+                )
+            ) % {"metric": metric.label, "target": self.target}
         if metric and metric.needs_threshold and not self.threshold_seconds:
-            errors["threshold_seconds"] = "A service-level standard needs a threshold in seconds."
+            errors["threshold_seconds"] = _(
+                "A service-level standard needs a threshold in seconds."
+            )
         if self.quality_gate_id:
             if self.pk and self.quality_gate_id == self.pk:
-                errors["quality_gate"] = "A standard cannot gate itself."
+                errors["quality_gate"] = _("A standard cannot gate itself.")
             elif self.quality_gate.period != self.period:
-                errors["quality_gate"] = (
-                    f"The gate must use the same period ({self.get_period_display().lower()})."
-                )
+                errors["quality_gate"] = _("The gate must use the same period (%(period)s).") % {
+                    "period": self.get_period_display().lower()
+                }
             elif self.pk and _gate_chain_reaches(self.quality_gate, self.pk):
-                errors["quality_gate"] = "Gates cannot form a loop."
+                errors["quality_gate"] = _("Gates cannot form a loop.")
         if self.active_until and self.active_from and self.active_until < self.active_from:
-            errors["active_until"] = "Ends before it starts."
+            errors["active_until"] = _("Ends before it starts.")
         if (
             self.coaching_missed
             and self.coaching_window
             and self.coaching_missed > self.coaching_window
         ):
-            errors["coaching_missed"] = "K cannot exceed N (missed in K of the last N periods)."
+            errors["coaching_missed"] = _("K cannot exceed N (missed in K of the last N periods).")
         if errors:
             raise ValidationError(errors)
 
@@ -151,15 +191,27 @@ class StandardVersion(RuleFields):
     """An immutable snapshot of a standard's rule; applies to periods starting on or after
     `effective_from` until a later version takes over."""
 
-    standard = models.ForeignKey(ServiceStandard, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    effective_from = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    standard = models.ForeignKey(
+        ServiceStandard,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("standard"),
+    )
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    effective_from = models.DateField(verbose_name=_("effective from"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
+        verbose_name = _("standard version")
+        verbose_name_plural = _("standard versions")
         ordering = ["standard", "number"]
         constraints = [
             models.UniqueConstraint(fields=["standard", "number"], name="standard_version_unique"),
@@ -173,10 +225,10 @@ class Evaluation(models.Model):
     """One agent x standard x period judgement: a pure function of facts, rule and period."""
 
     class Outcome(models.TextChoices):
-        EXCEEDED = "exceeded", "Exceeded"
-        MET = "met", "Met"
-        MISSED = "missed", "Missed"
-        INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
+        EXCEEDED = "exceeded", _("Exceeded")
+        MET = "met", _("Met")
+        MISSED = "missed", _("Missed")
+        INSUFFICIENT_DATA = "insufficient_data", _("Insufficient data")
 
     # No database FK constraints, as on Interaction: PostgreSQL checks them row by row at
     # commit, which cost more than writing the rows when a month is scored (1.5M rows).
@@ -188,6 +240,7 @@ class Evaluation(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("agent"),
     )
     standard = models.ForeignKey(
         ServiceStandard,
@@ -195,6 +248,7 @@ class Evaluation(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("standard"),
     )
     version = models.ForeignKey(
         StandardVersion,
@@ -202,19 +256,27 @@ class Evaluation(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("version"),
     )
-    period_start = models.DateField()
-    period_end = models.DateField(help_text="Exclusive.")
-    value = models.FloatField(null=True, blank=True)
-    sample_size = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    period_start = models.DateField(verbose_name=_("period start"))
+    period_end = models.DateField(help_text=_("Exclusive."), verbose_name=_("period end"))
+    value = models.FloatField(null=True, blank=True, verbose_name=_("value"))
+    sample_size = models.PositiveIntegerField(verbose_name=_("sample size"))
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, verbose_name=_("outcome"))
     gate_passed = models.BooleanField(
-        null=True, blank=True, help_text="Whether the quality gate was met; blank: no gate."
+        null=True,
+        blank=True,
+        help_text=_("Whether the quality gate was met; blank: no gate."),
+        verbose_name=_("quality gate met"),
     )
-    points = models.IntegerField(default=0, help_text="Points this judgement earns.")
-    computed_at = models.DateTimeField()
+    points = models.IntegerField(
+        default=0, help_text=_("Points this judgement earns."), verbose_name=_("points")
+    )
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
         ordering = ["period_start", "standard_id"]
         constraints = [
             models.UniqueConstraint(

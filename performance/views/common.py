@@ -8,13 +8,22 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from performance.periods import Period, PeriodKeyError, PeriodKind, parse_period_key
 
 INTERACTIONS_PER_PAGE = 50
-KIND_CHOICES = [(PeriodKind.DAY, "Day"), (PeriodKind.WEEK, "Week"), (PeriodKind.MONTH, "Month")]
+KIND_CHOICES = [
+    (PeriodKind.DAY, _("Day")),
+    (PeriodKind.WEEK, _("Week")),
+    (PeriodKind.MONTH, _("Month")),
+]
 KIND_ORDER = [PeriodKind.DAY, PeriodKind.WEEK, PeriodKind.MONTH]
-KIND_ADJECTIVES = {PeriodKind.DAY: "daily", PeriodKind.WEEK: "weekly", PeriodKind.MONTH: "monthly"}
+KIND_ADJECTIVES = {
+    PeriodKind.DAY: _("daily"),
+    PeriodKind.WEEK: _("weekly"),
+    PeriodKind.MONTH: _("monthly"),
+}
 
 
 def htmx_swap(request: HttpRequest) -> bool:

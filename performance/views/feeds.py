@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -38,7 +39,7 @@ def feed_workers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_upload_feeds(request.user):
-            raise PermissionDenied("Only team leads and admins work with feeds.")
+            raise PermissionDenied(gettext("Only team leads and admins work with feeds."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -141,12 +142,17 @@ def batch_rejected_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResp
 def batch_reprocess(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = batch_for_user_or_404(request.user, batch_id)
     if feed_batch_requeue(batch_id=batch.id):
-        messages.success(request, f"Batch {batch.id} was queued to be processed again.")
+        messages.success(
+            request, gettext("Batch %(id)s was queued to be processed again.") % {"id": batch.id}
+        )
     else:
         messages.warning(
             request,
-            f"Batch {batch.id} cannot be re-processed now: it is already waiting or running, "
-            "or its file was never accepted.",
+            gettext(
+                "Batch %(id)s cannot be re-processed now: it is already waiting or running, "
+                "or its file was never accepted."
+            )
+            % {"id": batch.id},
         )
     return redirect("feed-batch", batch_id=batch.id)
 

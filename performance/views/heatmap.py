@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -27,6 +28,7 @@ from performance.models import (
 )
 from performance.periods import Period, PeriodKind, last_complete_period, period_containing
 from performance.roles import is_admin, is_team_lead
+from performance.templatetags.metric_format import channel_label
 from performance.views.common import (
     KIND_ADJECTIVES,
     KIND_CHOICES,
@@ -40,24 +42,25 @@ from performance.views.common import (
 
 
 class HeatmapQuery(forms.Form):
-    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Period length")
-    period = PeriodKeyField(required=False, label="Period")
+    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label=_("Period length"))
+    period = PeriodKeyField(required=False, label=_("Period"))
     channel = forms.ModelChoiceField(
         queryset=Channel.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label="All channels",
-        label="Channel",
+        empty_label=_("All channels"),
+        label=_("Channel"),
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All my teams", label="Team"
+        queryset=Team.objects.none(), required=False, empty_label=_("All my teams"), label=_("Team")
     )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], every_team: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+        self.fields["channel"].label_from_instance = lambda channel: channel_label(channel.code)
         if every_team:
-            self.fields["team"].empty_label = "All teams"
+            self.fields["team"].empty_label = _("All teams")
 
     def clean_kind(self) -> PeriodKind:
         return PeriodKind(self.cleaned_data["kind"] or PeriodKind.WEEK)
@@ -87,7 +90,7 @@ def heatmap_url(*, kind: PeriodKind, period: Period, channel: str, team: Team | 
 @vary_on_headers("HX-Request")
 def team_heatmap(request: HttpRequest) -> HttpResponse:
     if not is_team_lead(request.user):
-        raise PermissionDenied("Only team leads and admins see the team heatmap.")
+        raise PermissionDenied(_("Only team leads and admins see the team heatmap."))
     led = teams_led_by(request.user)
     every_team = is_admin(request.user)
     query = HeatmapQuery(request.GET, teams=led, every_team=every_team)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +15,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -64,7 +66,7 @@ def outcome_label(outcome: str, *, in_progress: bool) -> str:
 
 class ScorecardQuery(forms.Form):
     # A day; a week or month key means its first day, as in the API.
-    date = PeriodKeyField(required=False, label="Date")
+    date = PeriodKeyField(required=False, label=_("Date"))
 
     def clean_date(self) -> date | None:
         period = self.cleaned_data["date"]
@@ -105,11 +107,11 @@ def scorecard_url(agent_id: int, day: date) -> str:
 def _short_label(period: Period) -> str:
     match period.kind:
         case PeriodKind.DAY:
-            return f"{period.start:%d %b}"
+            return date_format(period.start, pgettext("short day label on a chart", "d M"))
         case PeriodKind.WEEK:
-            return f"W{period.start.isocalendar()[1]}"
+            return gettext("W%(week)s") % {"week": period.start.isocalendar()[1]}
         case _:
-            return f"{period.start:%b %Y}"
+            return date_format(period.start, pgettext("short month label on a chart", "M Y"))
 
 
 def _rule_of(
@@ -193,7 +195,7 @@ def my_scorecard(request: HttpRequest) -> HttpResponse:
     if agent is None:
         messages.info(
             request,
-            "You have no scorecard of your own: your login is not set up as an agent.",
+            gettext("You have no scorecard of your own: your login is not set up as an agent."),
         )
         return redirect("team-heatmap" if is_team_lead(request.user) else "home")
     url = reverse("agent-scorecard", args=[agent.id])
@@ -259,7 +261,7 @@ def fact_cell(column: Column, fact: Interaction, rule: StandardVersion) -> FactC
         case "duration":
             return FactCell(format_duration(value))
         case "number":
-            return FactCell(f"{value:g}")
+            return FactCell(number_format(Decimal(f"{value:g}")))
         case "flag":
             good_when = column.good_when
             return _yes_no(

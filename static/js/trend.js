@@ -1,6 +1,7 @@
 /* Scorecard trend charts: one small Chart.js line per standard, drawn from the JSON that
    the page embeds beside each canvas (json_script). Points are coloured by outcome; the
-   dashed lines are the target and stretch of the rule each period was judged by. */
+   dashed lines are the target and stretch of the rule each period was judged by. Words come
+   translated from the page (data-label-* on .standard-grid), numbers follow <html lang>. */
 (function () {
   "use strict";
 
@@ -10,34 +11,35 @@
     missed: "#c0392b",
     insufficient_data: "#a3abb9",
   };
-  var OUTCOME_LABELS = {
-    exceeded: "Exceeded",
-    met: "Met",
-    missed: "Missed",
-    insufficient_data: "Insufficient data",
-  };
+  var LOCALE = document.documentElement.lang || "en";
+  var NUMBER_FORMATS = {};
+
+  function label(figure, name) {
+    var grid = figure.closest("[data-label-met]");
+    return (grid && grid.getAttribute("data-label-" + name)) || name;
+  }
   var LINE = "#1f5fbf";
   var TARGET = "#5b6678";
   var STRETCH = "#1e8e5a";
 
+  /* At most `decimals` places, trailing zeros dropped, grouped by thousands: 1.234,5 in pt-BR. */
   function trimmed(value, decimals) {
-    var text = value.toFixed(decimals);
-    if (text.indexOf(".") >= 0) {
-      text = text.replace(/0+$/, "").replace(/\.$/, "");
+    if (!NUMBER_FORMATS[decimals]) {
+      NUMBER_FORMATS[decimals] = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: decimals });
     }
-    return text;
+    return NUMBER_FORMATS[decimals].format(value);
+  }
+
+  function twoDigits(number) {
+    return (number < 10 ? "0" : "") + number;
   }
 
   function duration(seconds) {
     if (seconds < 10) return trimmed(seconds, 1) + " s";
     var whole = Math.round(seconds);
     if (whole < 60) return whole + " s";
-    if (whole < 3600) {
-      var rest = whole % 60;
-      return Math.floor(whole / 60) + "m " + (rest < 10 ? "0" : "") + rest + "s";
-    }
-    var minutes = Math.floor((whole % 3600) / 60);
-    return Math.floor(whole / 3600) + "h " + (minutes < 10 ? "0" : "") + minutes + "m";
+    if (whole < 3600) return Math.floor(whole / 60) + " min " + twoDigits(whole % 60) + " s";
+    return trimmed(Math.floor(whole / 3600), 0) + " h " + twoDigits(Math.floor((whole % 3600) / 60)) + " min";
   }
 
   /* The same forms as the metric_value template filter. */
@@ -51,7 +53,7 @@
       case "pts":
         return (value > 0 ? "+" : value < 0 ? "-" : "") + trimmed(Math.abs(value), 1);
       case "contacts":
-        return String(Math.round(value));
+        return trimmed(Math.round(value), 0);
       default:
         return trimmed(value, Math.abs(value) < 10 ? 2 : 1);
     }
@@ -103,7 +105,7 @@
         order: 1,
       },
       {
-        label: "Target",
+        label: label(figure, "target"),
         data: pick("target"),
         borderColor: TARGET,
         borderDash: [6, 4],
@@ -117,7 +119,7 @@
     ];
     if (hasStretch) {
       datasets.push({
-        label: "Stretch",
+        label: label(figure, "stretch"),
         data: pick("stretch"),
         borderColor: STRETCH,
         borderDash: [2, 3],
@@ -174,13 +176,15 @@
                 if (item.datasetIndex !== 0) {
                   return item.dataset.label + ": " + formatValue(item.parsed.y, data.unit);
                 }
-                if (point.outcome === null) return "Not evaluated yet";
+                if (point.outcome === null) return label(figure, "not-evaluated");
                 return (
                   formatValue(point.value, data.unit) +
                   " · " +
-                  OUTCOME_LABELS[point.outcome] +
-                  " · sample " +
-                  point.sample
+                  label(figure, point.outcome) +
+                  " · " +
+                  label(figure, "sample").toLowerCase() +
+                  " " +
+                  trimmed(point.sample, 0)
                 );
               },
             },

@@ -60,15 +60,15 @@ def test_seed_demo_creates_teams_in_three_time_zones_with_agents_and_leads(seede
     teams = {team.name: team for team in Team.objects.prefetch_related("leads")}
 
     assert {name: team.time_zone for name, team in teams.items()} == {
-        "Sao Paulo": "America/Sao_Paulo",
-        "Lisbon": "Europe/Lisbon",
-        "Remote": "UTC",
+        "São Paulo": "America/Sao_Paulo",
+        "Lisboa": "Europe/Lisbon",
+        "Remoto": "UTC",
     }
     assert Agent.objects.count() == AGENTS
     for team in teams.values():
         assert team.agents.count() >= 1
         assert [lead.groups.get().name for lead in team.leads.all()] == [TEAM_LEAD_GROUP]
-    assert [lead.username for lead in teams["Lisbon"].leads.all()] == ["lead"]
+    assert [lead.username for lead in teams["Lisboa"].leads.all()] == ["lead"]
     for agent in Agent.objects.select_related("user"):
         assert list(agent.user.groups.values_list("name", flat=True)) == [AGENT_GROUP]
         assert agent.user.first_name and agent.user.last_name
@@ -77,7 +77,7 @@ def test_seed_demo_creates_teams_in_three_time_zones_with_agents_and_leads(seede
             "telephony",
         ]
     agent = Agent.objects.get(user__username="agent")
-    assert agent.team.name == "Lisbon"
+    assert agent.team.name == "Lisboa"
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert list(admin.groups.values_list("name", flat=True)) == [ADMIN_GROUP]
@@ -216,8 +216,8 @@ def test_the_demo_has_industry_standards_and_is_evaluated(seeded):
         "qa",
         "nps",
     }
-    assert standards["Chat service level (60 s)"].threshold_seconds == 60
-    assert standards["Phone handle time (6 min)"].quality_gate == standards["CSAT"]
+    assert standards["Nível de serviço do chat (80 em 60 s)"].threshold_seconds == 60
+    assert standards["TMA do telefone ≤ 6 min"].quality_gate == standards["CSAT semanal ≥ 80 %"]
     assert all(s.versions.count() == 1 for s in standards.values())
     outcomes = set(Evaluation.objects.values_list("outcome", flat=True))
     assert {"met", "missed"} <= outcomes

@@ -145,12 +145,12 @@ def test_cells_carry_value_and_outcome_and_open_the_scorecard(client, scored, al
         "Phone handle time",
         "Quality",
     ]
-    assert "≥ 80 %" in header and "≤ 6m 00s · phone" in header
+    assert "≥ 80 %" in header and "≤ 6 min 00 s · phone" in header
 
     alices = row_of(html, alice)
     assert re.findall(r'<td class="heat heat-(\w+)"', alices) == ["exceeded", "met", "met"]
     assert '<span class="heat-value">100 %</span>' in alices
-    assert '<span class="heat-value">5m 10s</span>' in alices
+    assert '<span class="heat-value">5 min 10 s</span>' in alices
     assert f'href="{scorecard_at(alice, "2026-10-26")}#standard-{scored["csat"].id}"' in alices
 
     paulos = row_of(html, paulo)

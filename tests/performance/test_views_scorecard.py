@@ -194,9 +194,9 @@ def test_scorecard_shows_value_target_outcome_sample_points_and_version(client, 
     assert interactions(evaluation_of(alice, scored["csat"])) in csat
 
     aht = shown["Phone handle time"]
-    assert 'data-testid="value">5m 10s</a>' in aht
+    assert 'data-testid="value">5 min 10 s</a>' in aht
     assert 'data-testid="outcome">Met</span>' in aht
-    assert "≤ 6m 00s" in aht and "≤ 5m 00s" in aht
+    assert "≤ 6 min 00 s" in aht and "≤ 5 min 00 s" in aht
     assert "Phone ·" in aht
     assert "✓ Quality met" in aht
 
@@ -221,7 +221,7 @@ def test_scorecard_says_when_the_gate_takes_the_points_away(client, scored, paul
     html = client.get(scorecard(paulo)).content.decode()
 
     aht = cards(html)["Phone handle time"]
-    assert 'data-testid="value">4m 20s</a>' in aht
+    assert 'data-testid="value">4 min 20 s</a>' in aht
     assert 'data-testid="outcome">Exceeded</span>' in aht
     assert "✗ Quality not met: no points" in aht
     assert "<strong>0</strong>" in aht
@@ -418,8 +418,8 @@ def test_interactions_page_shows_the_columns_of_the_metric(client, scored, alice
     table = html.split('data-testid="interactions"')[1].split("</table>")[0]
     assert "Handle time" in table and "CSAT" not in table
     assert table.count("<tr>") == 5  # the chat contact is not on this phone standard
-    assert "5m 00s" in table and "5m 20s" in table
-    assert "16m 39s" not in table
+    assert "5 min 00 s" in table and "5 min 20 s" in table
+    assert "16 min 39 s" not in table
 
 
 def test_interactions_are_paginated_by_fifty(client, standards, alice, source):
