@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
+from django.utils import translation
 
 from config.composition import DemoOptions, composition
 from performance.demo import DEMO_LOGINS, demo_logins_present, demo_organisation_exists
@@ -24,7 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--agents", type=int, default=40, help="default: 40")
         parser.add_argument("--seed", type=int, default=0, help="default: 0")
 
-    def handle(self, *args, if_empty: bool, days: int, agents: int, seed: int, **options) -> None:
+    def handle(self, *args, **options) -> None:
+        # Commands are an operator's tool and print English, whatever the site's language.
+        with translation.override("en"):
+            self._seed(**options)
+
+    def _seed(self, *, if_empty: bool, days: int, agents: int, seed: int, **options) -> None:
         if if_empty and demo_organisation_exists():
             teams = Team.objects.aggregate(teams=Count("id"))["teams"]
             self.stdout.write(
