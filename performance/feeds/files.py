@@ -257,9 +257,13 @@ _DIGEST = operator.methodcaller("digest")
 _SEPARATORS = operator.methodcaller("count", CELL_SEPARATOR)
 
 
-def _json_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
+def _record_identities(
+    chunk: FeedChunk, digest_key: bytes, row_bytes: Callable[[Any, int], bytes]
+) -> RowIdentities:
+    """Key, agent and digest per record (a JSON object or a sheet row) of a chunk; the
+    digest is taken over `row_bytes(raw, index)`."""
     keys, agents, digests = [], [], []
-    for raw, text in zip(chunk.rows, chunk.texts or (), strict=True):
+    for index, raw in enumerate(chunk.rows):
         try:
             key = optional_text(raw.get("external_id"))
             agent = optional_text(raw.get("agent"))
@@ -267,31 +271,22 @@ def _json_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
             key, agent, digest = "", "", None
         else:
             digest = hashlib.blake2b(
-                text.encode(), digest_size=ROW_DIGEST_SIZE, key=digest_key
+                row_bytes(raw, index), digest_size=ROW_DIGEST_SIZE, key=digest_key
             ).digest()
         keys.append(key)
         agents.append(agent)
         digests.append(digest)
     return keys, agents, digests
+
+
+def _json_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
+    texts = chunk.texts or ()
+    return _record_identities(chunk, digest_key, lambda raw, index: texts[index].encode())
 
 
 def _sheet_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
-    keys, agents, digests = [], [], []
-    for raw in chunk.rows:
-        try:
-            key = optional_text(raw.get("external_id"))
-            agent = optional_text(raw.get("agent"))
-        except FieldError:
-            key, agent, digest = "", "", None
-        else:
-            # The repr of typed cells in column order: a text "5" and a number 5 differ.
-            digest = hashlib.blake2b(
-                repr(raw).encode(), digest_size=ROW_DIGEST_SIZE, key=digest_key
-            ).digest()
-        keys.append(key)
-        agents.append(agent)
-        digests.append(digest)
-    return keys, agents, digests
+    # The repr of typed cells in column order: a text "5" and a number 5 differ.
+    return _record_identities(chunk, digest_key, lambda raw, index: repr(raw).encode())
 
 
 def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
