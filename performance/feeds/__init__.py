@@ -16,7 +16,7 @@ from performance.feeds.files import (
     open_feed,
     row_digest_key,
 )
-from performance.feeds.messages import Message, render_message
+from performance.feeds.messages import Message, printable, render_message
 from performance.feeds.rows import (
     CellValidator,
     ColumnOption,
@@ -69,6 +69,7 @@ __all__ = [
     "format_of_name",
     "guess_field",
     "open_feed",
+    "printable",
     "render_message",
     "row_digest_key",
     "row_error",

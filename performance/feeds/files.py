@@ -15,7 +15,9 @@ import io
 import itertools
 import json
 import operator
+import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -48,6 +50,11 @@ CODECS = {UTF8: "utf-8-sig"}
 
 
 READ_BUFFER_BYTES = 1 << 20
+# Far more than any export has; a file with more is refused before reading a row.
+MAX_COLUMNS = 200
+# In a chunk's JSON text: a NUL character or a JSON escape that could decode to one or to half
+# a surrogate pair (text that cannot be stored). Decoded values are checked where it matches.
+UNSTORABLE_JSON = re.compile(r"\x00|\\u0000|\\u[dD][89a-fA-F]")
 
 
 class CountingReader(io.RawIOBase):
@@ -164,8 +171,8 @@ class FeedChunk:
     lines: list[int] = field(default_factory=list)
     # The raw text of each row (JSON Lines); a CSV row's is rebuilt when it is needed.
     texts: list[str] | None = None
-    # (line, raw text, why) of each row that cannot be read at all.
-    problems: list[tuple[int, str, Message]] = field(default_factory=list)
+    # (line, field ("" for the whole row), raw text, why) of each row that cannot be read.
+    problems: list[tuple[int, str, str, Message]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -198,7 +205,7 @@ class FeedReader:
 
     def text_of(self, chunk: FeedChunk, index: int) -> str:
         if chunk.texts is None:
-            return self.delimiter.join(chunk.rows[index])
+            return csv_line(chunk.rows[index], self.delimiter)
         return chunk.texts[index]
 
     def identities(self, chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
@@ -291,6 +298,8 @@ def _sheet_identities(chunk: FeedChunk, digest_key: bytes) -> RowIdentities:
 
 def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
     """Canonical field per source column (None for columns Atendo does not use)."""
+    if len(names) > MAX_COLUMNS:
+        raise _too_many_columns(len(names))
     lowered = {key.strip().lower(): value for key, value in mapping.items()}
     canonical = []
     for name in names:
@@ -298,6 +307,14 @@ def map_columns(names: list[str], mapping: dict[str, str]) -> list[str | None]:
         target = lowered.get(key, key)
         canonical.append(target if target in CANONICAL_FIELDS else None)
     return canonical
+
+
+def csv_line(cells: list[str], delimiter: str) -> str:
+    """A CSV row as its line reads: cells holding the delimiter, a quote or a line break
+    quoted as they must have been."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(cells)
+    return out.getvalue()
 
 
 def _csv_header(text: IO[str]) -> tuple[str, list[str]]:
@@ -308,7 +325,12 @@ def _csv_header(text: IO[str]) -> tuple[str, list[str]]:
     if not header_line.strip():
         raise FeedFileError(gettext_noop("the first line is blank; it must be the header row"))
     delimiter = max((";", ",", "\t"), key=header_line.count)
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as exc:
+        raise FeedFileError(
+            gettext_noop("the header row cannot be read as CSV: %(problem)s"), problem=exc
+        ) from None
     return delimiter, [name.strip() for name in header]
 
 
@@ -337,7 +359,8 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                             problems.append(
                                 (
                                     start,
-                                    delimiter.join(cells),
+                                    "",
+                                    csv_line(cells, delimiter),
                                     _column_count(len(cells), width),
                                 )
                             )
@@ -353,11 +376,15 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                         (
                             start,
                             "",
+                            "",
                             Message(
                                 gettext_noop("unreadable CSV: %(problem)s"), {"problem": str(exc)}
                             ),
                         )
                     )
+            # Once per chunk: a NUL character is rare, and cannot be stored.
+            if "\x00" in "".join(map("".join, rows)):
+                _set_aside_nul_rows(chunk, canonical, delimiter)
             if chunk.size:
                 yield chunk
 
@@ -370,6 +397,32 @@ def open_csv(text: IO[str], mapping: dict[str, str]) -> FeedReader:
     )
 
 
+def _set_aside_nul_rows(chunk: FeedChunk, fields: list[str | None], delimiter: str) -> None:
+    """Move the CSV rows of a chunk that hold a NUL character to its problems."""
+    kept = [
+        (cells, line)
+        for cells, line in zip(chunk.rows, chunk.lines, strict=True)
+        if not _nul_problem(chunk, cells, line, fields, delimiter)
+    ]
+    chunk.rows[:] = [cells for cells, _ in kept]
+    chunk.lines[:] = [line for _, line in kept]
+
+
+def _nul_problem(
+    chunk: FeedChunk, cells: list[str], line: int, fields: list[str | None], delimiter: str
+) -> bool:
+    for index, cell in enumerate(cells):
+        if "\x00" in cell:
+            name = fields[index] or ""
+            chunk.problems.append((line, name, csv_line(cells, delimiter), _nul_message()))
+            return True
+    return False
+
+
+def _nul_message() -> Message:
+    return Message(gettext_noop("contains a NUL character (byte 0), which cannot be stored"))
+
+
 def _column_count(cells: int, width: int) -> Message:
     return Message(
         gettext_noop("has %(cells)s columns, the header has %(width)s"),
@@ -379,7 +432,7 @@ def _column_count(cells: int, width: int) -> Message:
 
 def _check_columns(names: list[str], canonical: list[str | None]) -> None:
     present = [c for c in canonical if c]
-    duplicates = sorted({c for c in present if present.count(c) > 1})
+    duplicates = sorted(name for name, count in Counter(present).items() if count > 1)
     if duplicates:
         raise FeedFileError(
             gettext_noop("column for %(fields)s appears more than once"),
@@ -405,6 +458,18 @@ def _check_columns(names: list[str], canonical: list[str | None]) -> None:
         raise FeedFileError(gettext_noop("the file carries no field besides external_id"))
 
 
+def _too_many_columns(count: int) -> FeedFileError:
+    return FeedFileError(
+        gettext_noop("the file has %(count)s columns; at most %(limit)s are read"),
+        count=count,
+        limit=MAX_COLUMNS,
+    )
+
+
+class _Pairs(list):
+    """A JSON object as read: its (key, value) pairs in order, duplicates kept."""
+
+
 def _jsonl_first(text: IO[str]) -> tuple[str, dict[str, Any]]:
     first_line = text.readline()
     if not first_line.strip():
@@ -415,7 +480,7 @@ def _jsonl_first(text: IO[str]) -> tuple[str, dict[str, Any]]:
         )
     try:
         first = json.loads(first_line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # ValueError: also a number of over 4300 digits
         first = None
     if not isinstance(first, dict):
         raise FeedFileError(
@@ -438,11 +503,12 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                 continue
             raw_text = raw_line.rstrip("\r\n")
             try:
-                obj = json.loads(raw_text)
+                obj = json.loads(raw_text, object_pairs_hook=_Pairs)
             except json.JSONDecodeError as exc:
                 chunk.problems.append(
                     (
                         line,
+                        "",
                         raw_text,
                         Message(
                             gettext_noop("not valid JSON: %(problem)s at column %(column)s"),
@@ -450,27 +516,112 @@ def open_jsonl(text: IO[str], mapping: dict[str, str]) -> FeedReader:
                         ),
                     )
                 )
+            except ValueError:  # an integer of over 4300 digits
+                chunk.problems.append(
+                    (line, "", raw_text, Message(gettext_noop("holds a number too long to read")))
+                )
+            except RecursionError:
+                chunk.problems.append(
+                    (line, "", raw_text, Message(gettext_noop("is nested too deeply to read")))
+                )
             else:
-                if isinstance(obj, dict):
+                if type(obj) is _Pairs and len(obj) <= MAX_COLUMNS:
                     mapped: dict[str, Any] = {}
-                    for key, value in obj.items():
-                        target = lowered.get(key.strip().lower(), key.strip().lower())
+                    repeated = None
+                    for key, value in obj:
+                        folded = key.strip().lower()
+                        target = lowered.get(folded, folded)
                         if target in CANONICAL_FIELDS:
+                            if target in mapped:
+                                repeated = target
+                                break
                             mapped[target] = value
-                    chunk.rows.append(mapped)
-                    chunk.lines.append(line)
-                    chunk.texts.append(raw_text)
+                    if repeated is None:
+                        chunk.rows.append(mapped)
+                        chunk.lines.append(line)
+                        chunk.texts.append(raw_text)
+                    else:
+                        chunk.problems.append((line, repeated, raw_text, _repeated(repeated)))
+                elif type(obj) is _Pairs:
+                    chunk.problems.append(
+                        (
+                            line,
+                            "",
+                            raw_text,
+                            Message(
+                                gettext_noop("has %(count)s keys; at most %(limit)s are read"),
+                                {"count": str(len(obj)), "limit": str(MAX_COLUMNS)},
+                            ),
+                        )
+                    )
                 else:
                     chunk.problems.append(
-                        (line, raw_text, Message(gettext_noop("each line must be a JSON object")))
+                        (
+                            line,
+                            "",
+                            raw_text,
+                            Message(gettext_noop("each line must be a JSON object")),
+                        )
                     )
             if chunk.size >= size:
+                _set_aside_unstorable_records(chunk)
                 yield chunk
                 chunk = FeedChunk(texts=[])
         if chunk.size:
+            _set_aside_unstorable_records(chunk)
             yield chunk
 
     return FeedReader(chunks=chunks, decimal_comma=False, columns=[])
+
+
+def _repeated(name: str) -> Message:
+    return Message(
+        gettext_noop(
+            "%(field)s is given more than once (keys that differ only in letter case name the "
+            "same field)"
+        ),
+        {"field": name},
+    )
+
+
+def _set_aside_unstorable_records(chunk: FeedChunk) -> None:
+    """Move the JSON records of a chunk with a value that cannot be stored (a NUL character,
+    half a surrogate pair) to its problems. One search over the chunk's text finds none in
+    almost every chunk."""
+    texts = chunk.texts or []
+    if not UNSTORABLE_JSON.search("\n".join(texts)):
+        return
+    rows, lines, kept_texts = [], [], []
+    for record, line, text in zip(chunk.rows, chunk.lines, texts, strict=True):
+        name = next((name for name, value in record.items() if _unstorable(value)), None)
+        if name is None:
+            rows.append(record)
+            lines.append(line)
+            kept_texts.append(text)
+        elif "\x00" in str(record[name]):
+            chunk.problems.append((line, name, text, _nul_message()))
+        else:
+            chunk.problems.append(
+                (
+                    line,
+                    name,
+                    text,
+                    Message(gettext_noop("holds half of a UTF-16 surrogate pair, not a character")),
+                )
+            )
+    chunk.rows[:], chunk.lines[:], texts[:] = rows, lines, kept_texts
+
+
+def _unstorable(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if "\x00" in value:
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def open_xlsx(raw: IO[bytes], mapping: dict[str, str]) -> FeedReader:
@@ -508,7 +659,7 @@ def open_xlsx(raw: IO[bytes], mapping: dict[str, str]) -> FeedReader:
                 continue  # a blank row
             text = ";".join(map(_cell_text, cells[:filled]))
             if filled > width:
-                chunk.problems.append((line, text, _column_count(filled, width)))
+                chunk.problems.append((line, "", text, _column_count(filled, width)))
             else:
                 chunk.rows.append({name: cells[index] for index, name in columns if index < filled})
                 chunk.lines.append(line)

@@ -8,12 +8,27 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+# What stands for a NUL character in stored text (PostgreSQL text cannot hold one).
+NUL_STAND_IN = "\ufffd"
+
+
+def printable(text: str) -> str:
+    """Text as it can be stored: NUL characters replaced."""
+    return text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
+
 
 @dataclass(frozen=True)
 class Message:
     # Marked with gettext_noop where it is written, so makemessages finds it.
     msgid: str
     params: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Parameters quote what a file holds, and are stored.
+        if any("\x00" in value for value in self.params.values()):
+            object.__setattr__(
+                self, "params", {key: printable(value) for key, value in self.params.items()}
+            )
 
     def __str__(self) -> str:
         """In English: the text stored beside the msgid and shown where no language applies."""

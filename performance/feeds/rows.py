@@ -21,8 +21,10 @@ from performance.feeds.messages import Message
 from performance.feeds.schema import (
     BOOLEAN_FIELDS,
     DATETIME_FIELDS,
+    EARLIEST_MOMENT,
     FIELD_BY_NAME,
     FIELDS,
+    FUTURE_TOLERANCE,
     SECONDS_PER_UNIT,
     TEXT_LENGTH,
     Kind,
@@ -52,6 +54,8 @@ DAY_FIRST = re.compile(
     r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?"
 )
 CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:[.,]\d+)?)")
+# How much of a bad value a message quotes (a value can be thousands of characters long).
+SHOWN_LENGTH = 60
 
 
 class FeedFileError(Exception):
@@ -118,6 +122,8 @@ class FieldParsers:
     decimal_comma: bool = False
     day_first: bool = False
     options: Mapping[str, ColumnOption] = field(default_factory=dict)
+    # The latest date-time a row may carry (fixed for one reading of a file).
+    latest: datetime = field(default_factory=lambda: datetime.now(UTC) + FUTURE_TOLERANCE)
     converters: dict[str, Callable[[Any], Any]] = field(init=False)
     # Fields whose cells need more than the common forms `CellValidator` reads inline.
     special: frozenset[str] = field(init=False)
@@ -154,9 +160,12 @@ class FieldParsers:
 
     def number(self, value: Any, low: float, high: float | None) -> float:
         if isinstance(value, bool):
-            raise FieldError(gettext_noop("expected a number, got %(value)s"), value=repr(value))
+            raise FieldError(gettext_noop("expected a number, got %(value)s"), value=shown(value))
         if isinstance(value, int | float):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer of hundreds of digits
+                number = math.copysign(math.inf, value)
         else:
             text = str(value).strip()
             if self.decimal_comma:
@@ -165,10 +174,10 @@ class FieldParsers:
                 number = float(text)
             except ValueError:
                 raise FieldError(
-                    gettext_noop("%(value)s is not a number"), value=repr(value)
+                    gettext_noop("%(value)s is not a number"), value=shown(value)
                 ) from None
         if math.isnan(number) or math.isinf(number):
-            raise FieldError(gettext_noop("%(value)s is not a finite number"), value=repr(value))
+            raise FieldError(gettext_noop("%(value)s is not a finite number"), value=shown(value))
         if number < low:
             raise FieldError(
                 gettext_noop("%(value)s is below the minimum %(minimum)s"),
@@ -181,7 +190,7 @@ class FieldParsers:
                 value=_fmt(number),
                 maximum=_fmt(high),
             )
-        return number
+        return number + 0.0  # -0.0 is stored as 0
 
     def seconds(self, value: Any, factor: float = 1.0) -> float:
         """A duration: a number (in the column's unit), or a clock reading hh:mm:ss or mm:ss
@@ -195,13 +204,13 @@ class FieldParsers:
             if match is None:
                 raise FieldError(
                     gettext_noop("%(value)s is not a duration (seconds, hh:mm:ss or mm:ss)"),
-                    value=repr(value),
+                    value=shown(value),
                 )
             hours, minutes, seconds = match.groups()
             if float(seconds.replace(",", ".")) >= 60 or (hours is not None and int(minutes) >= 60):
                 raise FieldError(
                     gettext_noop("%(value)s is not a duration (seconds, hh:mm:ss or mm:ss)"),
-                    value=repr(value),
+                    value=shown(value),
                 )
             return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
         try:
@@ -210,7 +219,7 @@ class FieldParsers:
             if exc.message.msgid.endswith("below the minimum %(minimum)s"):
                 raise FieldError(
                     gettext_noop("%(value)s is negative; durations must be >= 0"),
-                    value=repr(value),
+                    value=shown(value),
                 ) from None
             raise
         return number * factor
@@ -218,7 +227,7 @@ class FieldParsers:
     def _non_negative(self, seconds: float, value: Any) -> float:
         if seconds < 0:
             raise FieldError(
-                gettext_noop("%(value)s is negative; durations must be >= 0"), value=repr(value)
+                gettext_noop("%(value)s is negative; durations must be >= 0"), value=shown(value)
             )
         return seconds
 
@@ -237,7 +246,24 @@ class FieldParsers:
                     raise self._bad_datetime(value) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.time_zone)
-        return moment.astimezone(UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:  # within a day of year 1 or 9999
+            raise self._out_of_bounds(value) from None
+        if moment < EARLIEST_MOMENT:
+            raise self._out_of_bounds(value)
+        if moment > self.latest:
+            raise FieldError(
+                gettext_noop("%(moment)s UTC is in the future"), moment=f"{moment:%Y-%m-%d %H:%M}"
+            )
+        return moment
+
+    def _out_of_bounds(self, value: Any) -> FieldError:
+        return FieldError(
+            gettext_noop("%(value)s is before %(earliest)s or too far in the future"),
+            value=shown(value),
+            earliest=f"{EARLIEST_MOMENT:%Y-%m-%d}",
+        )
 
     def _day_first(self, text: str) -> datetime | None:
         match = DAY_FIRST.fullmatch(text)
@@ -264,14 +290,14 @@ class FieldParsers:
                     "%(value)s is not a date-time (e.g. 29/10/2026 11:42, 29/10/2026 "
                     "or 2026-10-29T11:42:06Z)"
                 ),
-                value=repr(value),
+                value=shown(value),
             )
         return FieldError(
             gettext_noop(
                 "%(value)s is not an ISO 8601 date-time (e.g. 2026-10-29T11:42:06Z "
                 "or 2026-10-29 11:42:06)"
             ),
-            value=repr(value),
+            value=shown(value),
         )
 
 
@@ -279,9 +305,17 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
+def shown(value: Any) -> str:
+    """A bad value as a message quotes it: its repr, cut short."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**SHOWN_LENGTH:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise FieldError(gettext_noop("expected text, got %(value)s"), value=repr(value))
+        raise FieldError(gettext_noop("expected text, got %(value)s"), value=shown(value))
     text = str(value).strip()
     if len(text) > TEXT_LENGTH:
         raise FieldError(gettext_noop("longer than %(length)s characters"), length=TEXT_LENGTH)
@@ -308,7 +342,7 @@ def boolean(value: Any) -> bool:
         return BOOLEAN_WORDS[word]
     raise FieldError(
         gettext_noop("%(value)s is not a yes/no value (true/false, 1/0, yes/no, sim/nao)"),
-        value=repr(value),
+        value=shown(value),
     )
 
 
@@ -318,12 +352,8 @@ def optional_text(value: Any) -> str:
 
 def integer(value: Any, low: int, high: int) -> int:
     if isinstance(value, bool):
-        raise FieldError(gettext_noop("expected a whole number, got %(value)s"), value=repr(value))
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise FieldError(gettext_noop("%(value)s is not a whole number"), value=repr(value))
-        number = int(value)
-    elif isinstance(value, int):
+        raise FieldError(gettext_noop("expected a whole number, got %(value)s"), value=shown(value))
+    if isinstance(value, int):
         number = value
     else:
         text = str(value).strip()
@@ -331,11 +361,14 @@ def integer(value: Any, low: int, high: int) -> int:
             number = int(text)
         except ValueError:
             raise FieldError(
-                gettext_noop("%(value)s is not a whole number"), value=repr(value)
+                gettext_noop("%(value)s is not a whole number"), value=shown(value)
             ) from None
     if not low <= number <= high:
         raise FieldError(
-            gettext_noop("%(value)s is outside %(low)s-%(high)s"), value=number, low=low, high=high
+            gettext_noop("%(value)s is outside %(low)s-%(high)s"),
+            value=shown(number),
+            low=low,
+            high=high,
         )
     return number
 
@@ -369,6 +402,7 @@ class CellValidator:
     def __init__(self, fields: list[str | None], parsers: FieldParsers):
         self.parsers = parsers
         self.time_zone = parsers.time_zone
+        self.earliest, self.latest = EARLIEST_MOMENT, parsers.latest
         self.decimal_comma = parsers.decimal_comma
         self.columns = [(index, name) for index, name in enumerate(fields) if name]
         special = parsers.special
@@ -395,7 +429,7 @@ class CellValidator:
     def __call__(self, cells: list[str], line: int) -> ParsedRow | list[RowError]:
         try:
             return self._common_forms(cells, line)
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, OverflowError):
             return validate_row(
                 {name: cells[index] for index, name in self.columns},
                 line=line,
@@ -441,7 +475,7 @@ class CellValidator:
                 # NaN fails both comparisons, infinity the upper one.
                 if not low <= number <= high:
                     raise ValueError
-                values[name] = number
+                values[name] = number + 0.0  # -0.0 is stored as 0
         for index, name, low, high in self.integers:
             cell = cells[index]
             if cell:
@@ -455,7 +489,10 @@ class CellValidator:
                 moment = datetime.fromisoformat(cell)
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=self.time_zone)
-                values[name] = moment.astimezone(UTC)
+                moment = moment.astimezone(UTC)
+                if not self.earliest <= moment <= self.latest:
+                    raise ValueError
+                values[name] = moment
         for index, name, convert in self.custom:
             cell = cells[index]
             if cell.strip():

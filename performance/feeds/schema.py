@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from django.utils.functional import Promise
@@ -41,6 +42,9 @@ UNIT_LABELS = {
     Unit.MILLISECONDS: _("milliseconds"),
 }
 TEXT_LENGTH = 128
+# Every date-time a feed carries lies from EARLIEST_MOMENT to FUTURE_TOLERANCE ahead of now.
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @dataclass(frozen=True)

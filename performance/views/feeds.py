@@ -179,4 +179,16 @@ def _csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     # A byte-order mark lets spreadsheet software read accented text as UTF-8.
     yield "\ufeff" + writer.writerow(["line", "field", "reason", "raw"])
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([_inert(cell) for cell in row])
+
+
+# What makes a spreadsheet read a cell as a formula (or run one) when it opens a CSV file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Any) -> Any:
+    """A cell a spreadsheet shows as text: a leading quote before what would start a
+    formula (the file's own text is uploaded by people outside the company)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell

@@ -168,10 +168,12 @@ def feed_batch_process(*, batch_id: int) -> FeedBatch:
                 )
             ),
         )
+        # The chunks committed before the failure changed facts: their periods are re-scored.
+        _evaluate_touched_periods_after_commit(batch)
         raise
     else:
         _batch_finish(batch, status=FeedBatch.Status.COMPLETED)
-        _evaluate_touched_periods_after_commit(batch)
+    _evaluate_touched_periods_after_commit(batch)
     return batch
 
 

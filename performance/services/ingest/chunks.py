@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +22,7 @@ from performance.feeds import (
     ParsedRow,
     RowError,
     derive_handle_seconds,
+    printable,
     row_error,
 )
 from performance.models import FeedBatch, FeedRowError, FeedSource, Interaction
@@ -29,7 +30,6 @@ from performance.services.ingest.agents import AgentDirectory
 from performance.services.ingest.fact_store import FACT_FIELDS, Fact, FactStore, Stored
 
 CHUNK_ROWS = 20_000
-FUTURE_TOLERANCE = timedelta(days=1)
 EMPTY_FACT: Fact = dict.fromkeys(FACT_FIELDS)
 COLUMN_FOR_FIELD = {"agent": "agent_id"}
 REQUIRED_COLUMNS_FOR_NEW = frozenset(COLUMN_FOR_FIELD.get(name, name) for name in REQUIRED_FOR_NEW)
@@ -147,8 +147,8 @@ class ChunkApplier:
 
     def apply(self, chunk: PreparedChunk) -> ChunkOutcome:
         outcome = ChunkOutcome()
-        for line, raw_text, message in chunk.feed.problems:
-            self._reject(outcome, [RowError(line, "", message)], raw_text)
+        for line, name, raw_text, message in chunk.feed.problems:
+            self._reject(outcome, [RowError(line, name, message)], raw_text)
         source_id = self.batch.source_id
         with transaction.atomic():
             self.store.lock_source(source_id)
@@ -264,7 +264,6 @@ class ChunkApplier:
         validate = self.validate
         agent_ids = self.directory.agent_ids
         channels = self.channels
-        latest = timezone.now() + FUTURE_TOLERANCE
         for index in pending:
             row = validated[index] if validated is not None else validate(rows[index], lines[index])
             if isinstance(row, list):
@@ -280,20 +279,15 @@ class ChunkApplier:
                 else:
                     values["agent_id"] = agent_id
             channel = values.get("channel")
-            started = values.get("started_at")
-            if (
-                not known_agent
-                or (channel is not None and channel not in channels)
-                or (started is not None and started > latest)
-            ):
-                errors = self._check_references(row, latest)
+            if not known_agent or (channel is not None and channel not in channels):
+                errors = self._check_references(row)
                 if errors:
                     self._reject(outcome, errors, self.reader.text_of(chunk.feed, index))
                     continue
             parsed.append((row, index))
         return parsed
 
-    def _check_references(self, row: ParsedRow, latest: datetime) -> list[RowError]:
+    def _check_references(self, row: ParsedRow) -> list[RowError]:
         """Every reference problem of a row that failed the quick checks in `_validate`; an
         unknown agent is created here when the source allows it."""
         if row.agent_key is not None:
@@ -305,7 +299,6 @@ class ChunkApplier:
             source=self.batch.source,
             agent_ids=self.directory.agent_ids,
             channels=self.channels,
-            latest=latest,
         )
 
     def _check_agent(self, raw: Any, line: int) -> list[RowError]:
@@ -346,7 +339,7 @@ class ChunkApplier:
                     field=error.field,
                     reason=error.reason[:500],
                     reason_message=error.message.as_json(),
-                    raw=raw_text[:4000],
+                    raw=printable(raw_text[:4000]),
                 )
             )
 
@@ -361,10 +354,9 @@ def reference_errors(
     source: FeedSource,
     agent_ids: dict[str, int],
     channels: set[str],
-    latest: datetime,
 ) -> list[RowError]:
     """What a valid row refers to that Atendo does not know: its agent (unless the source
-    creates unknown agents), its channel, or a start in the future."""
+    creates unknown agents) or its channel."""
     errors = []
     if (
         row.agent_key is not None
@@ -381,16 +373,6 @@ def reference_errors(
                 gettext_noop("unknown channel %(channel)s (known: %(known)s)"),
                 channel=repr(channel),
                 known=", ".join(sorted(channels)),
-            )
-        )
-    started = row.values.get("started_at")
-    if started is not None and started > latest:
-        errors.append(
-            row_error(
-                row.line,
-                "started_at",
-                gettext_noop("%(moment)s UTC is in the future"),
-                moment=f"{started:%Y-%m-%d %H:%M}",
             )
         )
     return errors

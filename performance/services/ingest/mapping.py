@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
 from performance.feeds import (
     FeedFileError,
@@ -30,7 +29,7 @@ from performance.feeds import (
 from performance.feeds.rows import column_options_from_json
 from performance.models import Channel, FeedSource
 from performance.services.ingest.agents import AgentDirectory
-from performance.services.ingest.chunks import FUTURE_TOLERANCE, reference_errors
+from performance.services.ingest.chunks import reference_errors
 
 PREVIEW_ROWS = 20
 XLSX = FeedSource.Format.XLSX
@@ -114,19 +113,16 @@ def feed_sample_preview(
         return preview
     channels = set(Channel.objects.values_list("code", flat=True))
     agent_ids = AgentDirectory.for_source(source).agent_ids
-    latest = timezone.now() + FUTURE_TOLERANCE
     rows = []
-    for line, raw_text, message in chunk.problems:
-        rows.append(PreviewRow(line, errors=[RowError(line, "", message)], raw=raw_text))
+    for line, name, raw_text, message in chunk.problems:
+        rows.append(PreviewRow(line, errors=[RowError(line, name, message)], raw=raw_text))
     for index, (raw, line) in enumerate(zip(chunk.rows, chunk.lines, strict=True)):
         row = validate(raw, line)
         text = reader.text_of(chunk, index)
         if isinstance(row, list):
             rows.append(PreviewRow(line, errors=row, raw=text))
             continue
-        errors = reference_errors(
-            row, source=source, agent_ids=agent_ids, channels=channels, latest=latest
-        )
+        errors = reference_errors(row, source=source, agent_ids=agent_ids, channels=channels)
         rows.append(PreviewRow(line, values=_shown_values(row), errors=errors, raw=text))
     preview.rows = sorted(rows, key=lambda row: row.line)
     return preview
