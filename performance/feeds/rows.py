@@ -165,7 +165,7 @@ class FieldParsers:
             try:
                 number = float(value)
             except OverflowError:  # an integer of hundreds of digits
-                number = math.copysign(math.inf, value)
+                number = math.inf if value > 0 else -math.inf
         else:
             text = str(value).strip()
             if self.decimal_comma:
