@@ -307,8 +307,6 @@ def _fmt(number: float) -> str:
 
 def shown(value: Any) -> str:
     """A bad value as a message quotes it: its repr, cut short."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**SHOWN_LENGTH:
-        return f"a number of {len(str(abs(value)))} digits"
     text = repr(value)
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 

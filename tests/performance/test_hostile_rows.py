@@ -106,7 +106,7 @@ class TestMalformedValuesAreRowRejections:
         ]
         errors = completed_with(jsonl_batch(source, tmp_path, *lines), rejected=3)
         assert [e[:2] for e in errors] == [(2, "csat"), (3, "qa_score"), (4, "handle_seconds")]
-        assert all(f"a number of {digits} digits" in e[2] for e in errors)
+        assert all(e[2].startswith("9" * 59 + "…") and len(e[2]) < 200 for e in errors)
 
     def test_an_integer_too_long_to_read_in_json_lines(self, source, agents, tmp_path):
         line = '{"external_id": "h1", "csat": ' + "9" * 5000 + "}"
