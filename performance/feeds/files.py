@@ -220,7 +220,7 @@ class FeedReader:
 
 # Part of every row digest: change it whenever the same text would now be read differently
 # (a parsing or validation rule), so rows stored before are validated again.
-ROW_DIGEST_VERSION = "1"
+ROW_DIGEST_VERSION = "2"
 ROW_DIGEST_SIZE = 16
 CELL_SEPARATOR = "\x1f"
 
