@@ -245,9 +245,9 @@ class TestRawTextAndDownload:
         assert [cell[:2] for cell in cells] == ["'=", "'+", "'-", "'@", "'\t"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_failed_batch_rescores_the_periods_of_its_committed_chunks(
-    source, alice, paulo, tmp_path, monkeypatch
+    source, alice, paulo, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
     standard = make_standard(metric="volume", target=1)
     monkeypatch.setattr(chunks, "CHUNK_ROWS", 1)
@@ -261,7 +261,7 @@ def test_a_failed_batch_rescores_the_periods_of_its_committed_chunks(
 
     monkeypatch.setattr(ChunkApplier, "apply", failing_second_chunk)
     text = f"{HEADER}\n{GOOD}\ng2,A1,phone,2026-10-30T10:00:00Z,4,\n"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         ingest_text(source, text, tmp_path)
     batch = FeedBatch.objects.get()
     assert batch.status == FeedBatch.Status.FAILED
@@ -273,7 +273,8 @@ def test_a_failed_batch_rescores_the_periods_of_its_committed_chunks(
     ) == {date(2026, 10, 29)}
 
     monkeypatch.setattr(ChunkApplier, "apply", apply)
-    assert feed_batch_requeue(batch_id=batch.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert feed_batch_requeue(batch_id=batch.id)
     batch.refresh_from_db()
     assert batch.status == FeedBatch.Status.COMPLETED
     assert Interaction.objects.count() == 2
