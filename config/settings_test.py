@@ -1,0 +1,19 @@
+"""The settings of the test suite: the production defaults (DEBUG off) with a signing key
+of its own, and static files read from the app folders, as no collectstatic runs first."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-" + "t" * 40)
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import STORAGES  # noqa: E402
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise serves the app folders' files on each request, as in development.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
