@@ -7,8 +7,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-" + "t" * 40)
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import STORAGES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import STORAGES
 
 STORAGES = {
     **STORAGES,
