@@ -22,11 +22,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-static/vendor/.installed: package.json
+static/vendor/.installed: package.json Makefile
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.js
+	# collectstatic's hashed names follow the script's sourceMappingURL: the map must be there.
+	cp node_modules/chart.js/dist/chart.umd.js.map static/vendor/chart.umd.js.map
 	@touch $@
 
 assets: static/vendor/.installed

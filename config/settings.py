@@ -153,7 +153,7 @@ USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Without DEBUG, `make collectstatic` writes compressed files with hashed names and
 # WhiteNoise serves them; with DEBUG, files are served straight from the app folders.
 STORAGES = {

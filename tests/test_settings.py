@@ -35,13 +35,16 @@ PRODUCTION_ENV = {
 }
 
 
+def fresh_env(**env: str) -> dict[str, str]:
+    """The plain environment with only `env` on top, for a fresh process."""
+    return {**{k: v for k, v in os.environ.items() if k not in INHERITED}, **env}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """Runs manage.py in a fresh process with only `env` on top of the plain environment."""
-    clean = {k: v for k, v in os.environ.items() if k not in INHERITED}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env=fresh_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
