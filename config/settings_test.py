@@ -17,3 +17,6 @@ STORAGES = {
 # WhiteNoise serves the app folders' files on each request, as in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The test client logs in without a request, which django-axes refuses; tests/test_production.py
+# turns it on to test the throttling.
+AXES_ENABLED = False

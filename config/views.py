@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -28,3 +31,14 @@ def health(request: HttpRequest) -> JsonResponse:
     """For load balancers: no login, 200 when the database and the broker answer, else 503."""
     checks = health_checks()
     return JsonResponse(checks, status=503 if UNREACHABLE in checks.values() else 200)
+
+
+def login_locked_out(request: HttpRequest, credentials: dict[str, Any] | None) -> HttpResponse:
+    """django-axes' answer to a login after too many failures (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )

@@ -56,12 +56,13 @@ def test_pages_carry_a_content_security_policy_of_this_site_only(client, alice):
     assert "frame-ancestors 'none'" in policy
 
 
-def test_the_api_docs_style_carries_the_policy_nonce(client, alice):
+def test_the_api_docs_style_and_script_carry_the_policy_nonce(client, alice):
     client.force_login(alice.user)
     response = client.get(reverse("api-docs"))
     nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     page = response.content.decode()
     assert f'<style nonce="{nonce}">' in page
+    assert f'<script nonce="{nonce}">' in page
     assert "<script>" not in page
 
 
@@ -163,3 +164,59 @@ def test_gunicorn_serves_compressed_hashed_static_files_after_collectstatic(tmp_
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# --- throttling of failed logins -----------------------------------------------------------
+
+
+@pytest.fixture
+def throttled(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+
+
+def log_in(client, url: str, username: str, password: str, language: str = "en"):
+    return client.post(
+        url, {"username": username, "password": password}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+
+@pytest.mark.parametrize("url", ["/login/", "/admin/login/"])
+def test_failed_logins_lock_that_username_from_that_address(client, throttled, dave, url):
+    for _ in range(2):
+        assert log_in(client, url, "dave", "wrong").status_code == 200
+    locked = log_in(client, url, "dave", "wrong")
+    assert locked.status_code == 429
+    assert "After 3 wrong passwords, this username is locked from your address." in (
+        locked.content.decode()
+    )
+    assert "Try again in 15 minutes" in locked.content.decode()
+    # Locked even with the right password, until the cool-off ends or an admin unlocks.
+    assert log_in(client, url, "dave", PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lock_is_for_one_username_from_one_address(client, throttled, dave, bob):
+    for _ in range(3):
+        log_in(client, "/login/", "dave", "wrong")
+    assert log_in(client, "/login/", "bob", PASSWORD).status_code == 302
+    other_address = client.post(
+        "/login/", {"username": "dave", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert other_address.status_code == 302
+
+
+def test_a_success_before_the_limit_starts_the_count_again(client, throttled, dave):
+    for _ in range(2):
+        log_in(client, "/login/", "dave", "wrong")
+    assert log_in(client, "/login/", "dave", PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(2):
+        assert log_in(client, "/login/", "dave", "wrong").status_code == 200
+
+
+def test_the_lockout_message_is_in_portuguese(client, throttled, dave):
+    for _ in range(3):
+        locked = log_in(client, "/login/", "dave", "wrong", language="pt-br")
+    assert locked.status_code == 429
+    assert "Tente de novo em 15 minutos" in locked.content.decode()

@@ -16,7 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # Variables this run sets (tests.settings, pytest-django) that a fresh start-up must not inherit.
-INHERITED = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"}
+INHERITED = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 # The values README "Production" documents, with a host and a key of the deployment's own.
 PRODUCTION_ENV = {
