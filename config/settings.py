@@ -1,6 +1,7 @@
 """Atendo settings, read from the environment with safe defaults.
 
-With no configuration at all, Atendo runs on SQLite with Celery tasks executed eagerly.
+With DEBUG=true and nothing else, Atendo runs on SQLite with Celery tasks executed eagerly;
+without DEBUG it is in production mode and needs at least SECRET_KEY and ALLOWED_HOSTS.
 """
 
 from __future__ import annotations
