@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from unittest import mock
 
 import pytest
@@ -15,11 +16,20 @@ HEALTH = reverse("health")
 
 
 @pytest.mark.django_db
-def test_health_needs_no_login_and_reports_an_eager_setup_as_healthy(client):
+def test_health_needs_no_login_and_reports_an_eager_setup_as_healthy(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     response = client.get(HEALTH)
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "broker": "not configured"}
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL"), reason="CELERY_BROKER_URL is not set")
+def test_health_reaches_the_real_broker(client):
+    response = client.get(HEALTH)
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
 
 
 @pytest.mark.django_db
