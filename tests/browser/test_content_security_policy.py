@@ -4,21 +4,23 @@ reports no refused script or style."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from performance.models import FeedBatch
+from performance.models import FeedBatch, ServiceStandard
 from performance.services.ingest import feed_batch_receive
 from tests.browser.pages import log_in
-from tests.factories import make_standard
+from tests.browser.test_heatmap import seed_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FEED = "external_id;agent;channel;started_at;handle_seconds\nT1;A1;phone;2026-10-05 10:00:00;312\n"
 
 
-def test_pages_admin_and_api_docs_break_no_rule_of_the_policy(page: Page, dave, bob, source):
+def test_pages_admin_and_api_docs_break_no_rule_of_the_policy(page: Page, dave, bob, alice, source):
     refused: list[str] = []
     page.on(
         "console",
@@ -28,7 +30,8 @@ def test_pages_admin_and_api_docs_break_no_rule_of_the_policy(page: Page, dave, 
             else None
         ),
     )
-    standard = make_standard(name="Quality", metric="qa", period="week", target=85)
+    seed_history([alice], source, until=timezone.localdate() - timedelta(days=1))
+    standard = ServiceStandard.objects.first()
     batch = feed_batch_receive(
         source=source,
         stream=io.BytesIO(FEED.encode()),
@@ -43,6 +46,7 @@ def test_pages_admin_and_api_docs_break_no_rule_of_the_policy(page: Page, dave, 
         "/feeds/batches/",
         f"/feeds/batches/{batch.id}/",
         "/teams/heatmap/",
+        f"/agents/{alice.id}/scorecard/",
         "/admin/",
         f"/admin/performance/servicestandard/{standard.pk}/change/",
         "/api/docs/",
@@ -50,6 +54,8 @@ def test_pages_admin_and_api_docs_break_no_rule_of_the_policy(page: Page, dave, 
         response = page.goto(url)
         assert response is not None and response.ok, url
         page.wait_for_load_state("networkidle")
+        if "scorecard" in url:
+            expect(page.locator("[data-trend] canvas").first).to_be_visible()
     expect(page.locator(".swagger-ui")).to_be_visible()
 
     page.goto(f"/feeds/batches/{batch.id}/")
