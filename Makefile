@@ -3,8 +3,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 3
+# Development targets debug unless DEBUG is set; the settings' own default is off.
+DEV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test bench lint format worker beat install assets migrate demo messages clean
+.PHONY: run test bench lint format worker beat install assets migrate demo messages clean \
+	collectstatic serve
 
 $(PY):
 	@python=$$(scripts/find-python) || exit 1; \
@@ -18,19 +22,21 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-static/vendor/.installed: package.json
+static/vendor/.installed: package.json Makefile
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.js
+	# collectstatic's hashed names follow the script's sourceMappingURL: the map must be there.
+	cp node_modules/chart.js/dist/chart.umd.js.map static/vendor/chart.umd.js.map
 	@touch $@
 
 assets: static/vendor/.installed
 
 migrate: install
-	$(PY) manage.py migrate --no-input
+	$(DEV) $(PY) manage.py migrate --no-input
 
-SEED_DEMO := $(PY) manage.py seed_demo --if-empty
+SEED_DEMO := $(DEV) $(PY) manage.py seed_demo --if-empty
 
 demo: migrate
 	$(SEED_DEMO)
@@ -38,7 +44,7 @@ demo: migrate
 run: migrate assets
 	@echo "Atendo is at http://$(HOST):$(PORT)/ (logins below)"
 	$(SEED_DEMO)
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets
 	$(BIN)/pytest
@@ -56,10 +62,18 @@ format: install
 	$(BIN)/ruff check --fix .
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=info
+	$(DEV) $(BIN)/celery -A config worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A config beat --loglevel=info
+	$(DEV) $(BIN)/celery -A config beat --loglevel=info
+
+# Production (README "Production"): the settings come from the environment, DEBUG stays off.
+collectstatic: install assets
+	$(PY) manage.py collectstatic --no-input
+
+serve: collectstatic
+	$(PY) manage.py migrate --no-input
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 # Extract every translatable string into the pt-BR catalogue, then compile it (needs GNU
 # gettext: apt-get install gettext). The compiled .mo is committed, so running needs neither.
@@ -67,8 +81,8 @@ MESSAGES_IGNORE := --ignore "node_modules/*" --ignore "static/*" --ignore "stati
 	--ignore "tests/*" --ignore "benchmarks/*" --ignore "var/*" --ignore "bench-data/*"
 
 messages: install
-	$(PY) manage.py makemessages --locale pt_BR --no-obsolete --add-location file $(MESSAGES_IGNORE)
-	$(PY) manage.py compilemessages --locale pt_BR --ignore ".venv" --ignore "node_modules"
+	$(DEV) $(PY) manage.py makemessages --locale pt_BR --no-obsolete --add-location file $(MESSAGES_IGNORE)
+	$(DEV) $(PY) manage.py compilemessages --locale pt_BR --ignore ".venv" --ignore "node_modules"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles

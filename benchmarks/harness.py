@@ -130,7 +130,9 @@ def run_phase(
         "FEED_STORAGE_DIR": str(storage),
         # No query log in memory, no debug pages.
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key"),
+        "SECRET_KEY": os.environ.get(
+            "SECRET_KEY", "benchmark-only-secret-key-never-used-to-sign-anything-real"
+        ),
         "LOG_LEVEL": "WARNING",
     }
     done = subprocess.run(

@@ -21,6 +21,25 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+SECRET_KEY_MIN_LENGTH = 50
+
+
+def env_secret_key(name: str, *, debug: bool) -> str:
+    """The signing key: a development key while debugging, else required and long enough."""
+    value = env_str(name)
+    if debug:
+        return value or DEVELOPMENT_SECRET_KEY
+    if not value:
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off")
+    if value == DEVELOPMENT_SECRET_KEY or len(value) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} must be a random value of at least {SECRET_KEY_MIN_LENGTH} characters "
+            "when DEBUG is off"
+        )
+    return value
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:

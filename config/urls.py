@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("performance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", views.health, name="health"),
     path("", views.home, name="home"),
     # Every user's own password; the views' templates are templates/registration/password_*.
     path(

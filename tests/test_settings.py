@@ -15,30 +15,97 @@ from config.env import env_bool, env_database, env_int, env_list, env_mailer, en
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_up(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+# Variables this run sets (tests.settings, pytest-django) that a fresh start-up must not inherit.
+INHERITED = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+# The values README "Production" documents, with a host and a key of the deployment's own.
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3y-" + "0123456789abcdef" * 4,
+    "ALLOWED_HOSTS": "atendo.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://atendo.example.com",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SESSION_COOKIE_SECURE": "true",
+    "CSRF_COOKIE_SECURE": "true",
+    "SECURE_PROXY_SSL_HEADER": "true",
+    "EMAIL_URL": "smtp+tls://atendo:secret@mail.example.com:587",
+}
+
+
+def fresh_env(**env: str) -> dict[str, str]:
+    """The plain environment with only `env` on top, for a fresh process."""
+    return {**{k: v for k, v in os.environ.items() if k not in INHERITED}, **env}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env=fresh_env(**env),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def start_up(**env: str) -> subprocess.CompletedProcess:
+    return manage("check", **env)
+
+
+def setting(name: str, **env: str) -> str:
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = manage("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
+        ({}, "SECRET_KEY is required when DEBUG is off"),
         ({"DEBUG": "false"}, "SECRET_KEY is required when DEBUG is off"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be a random value of at least 50 characters"),
+        (
+            {"SECRET_KEY": "insecure-development-key-set-SECRET_KEY-in-production"},
+            "SECRET_KEY must be a random value of at least 50 characters",
+        ),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
-        ({"FEED_MAX_BYTES": "lots"}, "FEED_MAX_BYTES='lots' is not a whole number"),
-        ({"FEED_MAX_BYTES": "0"}, "FEED_MAX_BYTES='0' must be at least 1"),
-        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
-        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL='nosuchdb://x' is not a database URL"),
-        ({"EMAIL_URL": "gmail://me:secret@x"}, "EMAIL_URL='gmail://me:***@x' is not an e-mail URL"),
-        ({"EMAIL_URL": "smtp://"}, "EMAIL_URL='smtp://' names no mail server host"),
-        ({"EMAIL_URL": "smtp://mail.example:25x"}, "EMAIL_URL is not an e-mail URL"),
+        (
+            {"DEBUG": "true", "FEED_MAX_BYTES": "lots"},
+            "FEED_MAX_BYTES='lots' is not a whole number",
+        ),
+        ({"DEBUG": "true", "FEED_MAX_BYTES": "0"}, "FEED_MAX_BYTES='0' must be at least 1"),
+        (
+            {"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"},
+            "TIME_ZONE='Mars/Olympus' is not an IANA time zone",
+        ),
+        (
+            {"DEBUG": "true", "DATABASE_URL": "nosuchdb://x"},
+            "DATABASE_URL='nosuchdb://x' is not a database URL",
+        ),
+        (
+            {"DEBUG": "true", "EMAIL_URL": "gmail://me:secret@x"},
+            "EMAIL_URL='gmail://me:***@x' is not an e-mail URL",
+        ),
+        (
+            {"DEBUG": "true", "EMAIL_URL": "smtp://"},
+            "EMAIL_URL='smtp://' names no mail server host",
+        ),
+        (
+            {"DEBUG": "true", "EMAIL_URL": "smtp://mail.example:25x"},
+            "EMAIL_URL is not an e-mail URL",
+        ),
+        ({"DEBUG": "true", "SECURE_HSTS_SECONDS": "a year"}, "SECURE_HSTS_SECONDS='a year'"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):
@@ -47,9 +114,29 @@ def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):
     assert message in result.stderr
 
 
-def test_production_settings_start_with_a_secret_key():
+def test_debug_is_off_unless_asked_for():
+    assert setting("DEBUG", SECRET_KEY=PRODUCTION_ENV["SECRET_KEY"]) == "False"
+    assert setting("DEBUG", DEBUG="true") == "True"
+
+
+def test_production_settings_start_with_a_long_secret_key():
     result = start_up(DEBUG="false", SECRET_KEY="s" * 50, ALLOWED_HOSTS="atendo.example.com")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deploy_check_is_clean_with_the_documented_production_values():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_security_settings_come_from_the_environment():
+    assert (
+        setting("SECURE_PROXY_SSL_HEADER", **PRODUCTION_ENV)
+        == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+    assert setting("SECURE_HSTS_SECONDS", **PRODUCTION_ENV) == "31536000"
+    assert setting("SESSION_COOKIE_SECURE", DEBUG="true") == "False"
 
 
 def test_readers(monkeypatch):
