@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -110,19 +112,28 @@ class FeedSourceAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Rotate API token (the old token stops working)"))
-    def rotate_token(self, request: HttpRequest, queryset: QuerySet[FeedSource]) -> None:
-        for source in queryset:
-            token = feed_source_rotate_token(source=source)
-            messages.warning(
-                request,
-                gettext(
-                    "New API token for %(source)s: %(token)s — copy it now, it is not shown again."
-                )
-                % {"source": source.slug, "token": token},
-            )
+    def rotate_token(
+        self, request: HttpRequest, queryset: QuerySet[FeedSource]
+    ) -> TemplateResponse:
+        # The tokens live only in this response: a message would carry them in a cookie or
+        # the session, and a cached page would show them again.
+        rotated = [(source, feed_source_rotate_token(source=source)) for source in queryset]
+        response = TemplateResponse(
+            request,
+            ROTATED_TOKENS_TEMPLATE,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": gettext("New API tokens"),
+                "rotated": rotated,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
 
 
 MAPPING_TEMPLATE = "admin/performance/feedsource/mapping.html"
+ROTATED_TOKENS_TEMPLATE = "admin/performance/feedsource/rotated_tokens.html"
 SAMPLE_MAX_BYTES = 2 * 1024 * 1024
 FIELD_CHOICES = [("", _("(not used)")), *((f.name, f"{f.name}: {f.label}") for f in FIELDS)]
 

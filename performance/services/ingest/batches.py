@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +63,27 @@ def batch_file_path(batch: FeedBatch) -> Path:
     return storage_root() / batch.stored_path
 
 
+# Raw feeds hold agents' data: only the service's own user may read them, whatever the umask.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def _private_folders(relative: Path) -> None:
+    """Create the storage root and each folder down to `relative`, tightening existing ones."""
+    folder = storage_root()
+    for part in (None, *relative.parts):
+        if part is not None:
+            folder = folder / part
+        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR_MODE)
+
+
+def _open_private(target: Path) -> IO[bytes]:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    os.fchmod(fd, PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
 # --- receiving ---------------------------------------------------------------------------
 
 
@@ -84,11 +106,11 @@ def feed_batch_receive(
     received_on = timezone.now()
     relative = Path(source.slug) / f"{received_on:%Y/%m/%d}" / f"{uuid.uuid4().hex}.{feed_format}"
     target = storage_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _private_folders(relative.parent)
     digest = hashlib.sha256()
     size = 0
     error: Message | None = None
-    with open(target, "wb") as out:
+    with _open_private(target) as out:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
             if size > settings.FEED_MAX_BYTES:
