@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Wrong feed tokens a client address may send before its token requests get 429 (DRF rate).
+FEED_TOKEN_FAILURE_RATE = env_str("FEED_TOKEN_FAILURE_RATE", "20/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -11,6 +11,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 
 from config.celery import app as celery_app
 from performance.models import FeedSource
@@ -35,6 +36,14 @@ def english_by_default(settings):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counts (wrong feed tokens) live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.urls import reverse
 
+from performance.api.authentication import FeedTokenFailureThrottle
 from performance.models import FeedSource
 from performance.services.tokens import feed_source_for_token, feed_source_rotate_token
-from tests.factories import FeedSourceFactory
+from tests.factories import FeedBatchFactory, FeedSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,77 @@ class TestRotatedTokenShownOnce:
         rotate(client, source)
 
         assert feed_source_for_token(old) is None
+
+
+class TestWrongTokensAreThrottled:
+    @pytest.fixture(autouse=True)
+    def low_rate(self, settings, source):
+        # The cache is cleared around every test (tests/conftest.py).
+        settings.FEED_TOKEN_FAILURE_RATE = "3/min"
+        self.url = reverse("api-batch-detail", args=[FeedBatchFactory(source=source).id])
+
+    def send(self, client, token: str, address: str = "203.0.113.7", **extra):
+        return client.get(
+            self.url,
+            HTTP_AUTHORIZATION=f"Token {token}",
+            REMOTE_ADDR=address,
+            **extra,
+        )
+
+    def test_an_address_sending_wrong_tokens_gets_429_with_a_message(self, client, source):
+        for _ in range(3):
+            assert self.send(client, "atd_wrong").status_code == 401
+
+        response = self.send(client, "atd_wrong")
+
+        assert response.status_code == 429
+        detail = response.json()["detail"]
+        assert detail.startswith("Too many requests with a wrong feed token from this address.")
+        assert "Expected available in" in detail
+        assert 0 < int(response["Retry-After"]) <= 60
+
+    def test_a_malformed_header_counts_as_a_failure(self, client, source):
+        for _ in range(3):
+            response = client.get(
+                self.url, HTTP_AUTHORIZATION="Token a b", REMOTE_ADDR="203.0.113.7"
+            )
+            assert response.status_code == 401
+
+        assert self.send(client, "atd_wrong").status_code == 429
+
+    def test_a_throttled_address_has_even_a_good_token_refused_unchecked(self, client, source):
+        token = feed_source_rotate_token(source=source)
+        for _ in range(3):
+            self.send(client, "atd_wrong")
+
+        assert self.send(client, token).status_code == 429
+
+    def test_a_good_token_from_another_address_still_works(self, client, source):
+        token = feed_source_rotate_token(source=source)
+        for _ in range(4):
+            self.send(client, "atd_wrong")
+
+        assert self.send(client, token, address="198.51.100.2").status_code == 200
+
+    def test_good_tokens_are_never_counted(self, client, source):
+        token = feed_source_rotate_token(source=source)
+
+        for _ in range(10):
+            assert self.send(client, token).status_code == 200
+        assert self.send(client, "atd_wrong").status_code == 401
+
+    def test_a_forwarded_for_header_does_not_dodge_the_count(self, client, source):
+        for number in range(3):
+            self.send(client, "atd_wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{number}")
+
+        assert self.send(client, "atd_wrong", HTTP_X_FORWARDED_FOR="10.0.0.9").status_code == 429
+
+    def test_the_address_may_try_again_after_the_window(self, client, source, monkeypatch):
+        for _ in range(3):
+            self.send(client, "atd_wrong")
+        assert self.send(client, "atd_wrong").status_code == 429
+
+        later = time.time() + 61
+        monkeypatch.setattr(FeedTokenFailureThrottle, "timer", lambda self: later)
+
+        assert self.send(client, "atd_wrong").status_code == 401
