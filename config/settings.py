@@ -18,6 +18,7 @@ from config.env import (
     env_int,
     env_list,
     env_mailer,
+    env_rate,
     env_secret_key,
     env_str,
     env_time_zone,
@@ -213,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Wrong feed tokens a client address may send before its token requests get 429 (DRF rate).
-FEED_TOKEN_FAILURE_RATE = env_str("FEED_TOKEN_FAILURE_RATE", "20/min")
+FEED_TOKEN_FAILURE_RATE = env_rate("FEED_TOKEN_FAILURE_RATE", "20/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -106,6 +106,10 @@ def setting(name: str, **env: str) -> str:
             "EMAIL_URL is not an e-mail URL",
         ),
         ({"DEBUG": "true", "SECURE_HSTS_SECONDS": "a year"}, "SECURE_HSTS_SECONDS='a year'"),
+        (
+            {"DEBUG": "true", "FEED_TOKEN_FAILURE_RATE": "20 per minute"},
+            "FEED_TOKEN_FAILURE_RATE='20 per minute' is not a rate",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):

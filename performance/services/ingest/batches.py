@@ -7,6 +7,7 @@ by (source, external_id), so re-sending a file changes nothing (invariant 2)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -75,7 +76,10 @@ def _private_folders(relative: Path) -> None:
         if part is not None:
             folder = folder / part
         folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        os.chmod(folder, PRIVATE_DIR_MODE)
+        # A folder the service does not own (a mounted volume) keeps its mode: its owner
+        # decides who reads it, and receiving must not fail over it.
+        with contextlib.suppress(PermissionError):
+            os.chmod(folder, PRIVATE_DIR_MODE)
 
 
 def _open_private(target: Path) -> IO[bytes]:
