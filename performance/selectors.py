@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -50,7 +50,9 @@ def agent_scorecard(agent: Agent, *, day: date | None, today: date) -> list[Scor
     """Each standard of the agent's team, judged for its period containing `day` (without a
     day: its last complete period), with the last TREND_PERIODS periods of history. `today`
     is the local date in the team's zone."""
-    standards = standards_for_team(agent.team, on=day or today - timedelta(days=1))
+    standards = standards_for_team(
+        agent.team, on=day or last_complete_period(PeriodKind.DAY, today=today).start
+    )
     if not standards:
         return []
     periods = {

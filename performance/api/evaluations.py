@@ -4,7 +4,7 @@ the access helpers (an agent sees their own, a lead their teams' agents, an admi
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,13 @@ from performance.access import (
 from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
 from performance.metrics import METRIC_CHOICES
 from performance.models import Agent, Evaluation
-from performance.periods import PERIOD_KEY_HELP, PeriodKeyError, parse_period_key
+from performance.periods import (
+    PERIOD_KEY_HELP,
+    PeriodKeyError,
+    PeriodKind,
+    last_complete_period,
+    parse_period_key,
+)
 from performance.selectors import ScorecardRow, agent_scorecard
 
 OUTCOME_NAMES = ", ".join(Evaluation.Outcome.values)
@@ -281,7 +287,7 @@ class AgentScorecardApi(APIView):
         body = ScorecardOutputSerializer(
             {
                 "agent": agent,
-                "date": day or today - timedelta(days=1),
+                "date": day or last_complete_period(PeriodKind.DAY, today=today).start,
                 "standards": [_scorecard_item(row) for row in rows],
             }
         )

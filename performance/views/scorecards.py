@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -224,7 +224,7 @@ def agent_scorecard(request: HttpRequest, agent_id: int) -> HttpResponse:
     shown = period_containing(day, step) if day else last_complete_period(step, today=today)
     earlier, later = shown.previous(), shown.next()
     context.update(
-        day=day or today - timedelta(days=1),
+        day=day or last_complete_period(PeriodKind.DAY, today=today).start,
         latest=day is None,
         cards=cards,
         summary=_summary(cards),
