@@ -106,6 +106,29 @@ def env_database(name: str, default: str) -> dict:
     return config
 
 
+def env_cache(name: str, default: str = "") -> dict[str, Any]:
+    """The default cache: this process's memory when unset, else a Redis URL, shared by every
+    process (so login and token throttles count across gunicorn workers)."""
+    raw = env_str(name, default)
+    if not raw:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - a bad port raises here, not at the first request
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a cache URL: {exc}") from None
+    if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.hostname or parts.path):
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL (redis://host:6379/1, rediss:// or unix://)"
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": raw,
+        # An unreachable Redis fails a request (and the health check) in seconds, not minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+
+
 # scheme -> the SMTP connection's TLS options
 SMTP_SCHEMES = {
     "smtp": {"use_tls": False, "use_ssl": False},

@@ -1,10 +1,12 @@
-"""What a load balancer asks of each web process: can it reach the database and the broker?"""
+"""What a load balancer asks of each web process: can it reach the database, the broker and a
+shared cache?"""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 
 from config.celery import app as celery_app
@@ -43,6 +45,19 @@ def broker_check() -> str:
     return OK
 
 
+def cache_check() -> str:
+    # This process's own memory (no CACHE_URL) is always there.
+    if "LOCATION" not in settings.CACHES["default"]:
+        return NOT_CONFIGURED
+    try:
+        cache.get("atendo-health")
+    except Exception:
+        # The feed API's throttle reads the cache: unreachable, token requests would fail.
+        logger.warning("Health check: the cache is unreachable", exc_info=True)
+        return UNREACHABLE
+    return OK
+
+
 def health_checks() -> dict[str, str]:
     """Each dependency's state; the process is healthy when none is unreachable."""
-    return {"database": database_check(), "broker": broker_check()}
+    return {"database": database_check(), "broker": broker_check(), "cache": cache_check()}

@@ -14,6 +14,7 @@ from django.utils.csp import CSP
 
 from config.env import (
     env_bool,
+    env_cache,
     env_database,
     env_int,
     env_list,
@@ -42,6 +43,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# How many proxies that append to X-Forwarded-For stand in front of the WSGI server: the
+# client address (login and token throttles, logs) is then the one the outermost of them saw
+# (config/wsgi.py). 0 trusts no header: a client could forge it to dodge the throttles.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Only behind a proxy that always sets (and never forwards a client's) X-Forwarded-Proto.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -213,6 +218,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Throttle counts live in the cache: set CACHE_URL to a Redis URL when several processes serve.
+CACHES = {"default": env_cache("CACHE_URL")}
 # Wrong feed tokens a client address may send before its token requests get 429 (DRF rate).
 FEED_TOKEN_FAILURE_RATE = env_rate("FEED_TOKEN_FAILURE_RATE", "20/min")
 

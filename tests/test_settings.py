@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INHERITED = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
+    "CACHE_URL",
     "DJANGO_SETTINGS_MODULE",
     "SECRET_KEY",
     "DEBUG",
@@ -38,6 +39,8 @@ PRODUCTION_ENV = {
     "SESSION_COOKIE_SECURE": "true",
     "CSRF_COOKIE_SECURE": "true",
     "SECURE_PROXY_SSL_HEADER": "true",
+    "TRUSTED_PROXY_COUNT": "1",
+    "CACHE_URL": "redis://127.0.0.1:6379/15",
     "EMAIL_URL": "smtp+tls://atendo:secret@mail.example.com:587",
 }
 
@@ -110,6 +113,8 @@ def setting(name: str, **env: str) -> str:
             {"DEBUG": "true", "FEED_TOKEN_FAILURE_RATE": "20 per minute"},
             "FEED_TOKEN_FAILURE_RATE='20 per minute' is not a rate",
         ),
+        ({"DEBUG": "true", "CACHE_URL": "memcached://x"}, "CACHE_URL must be a Redis URL"),
+        ({"DEBUG": "true", "TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT='one'"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_message_naming_it(env, message):

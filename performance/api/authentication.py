@@ -37,7 +37,8 @@ class FeedTokenFailureThrottle(SimpleRateThrottle):
         return settings.FEED_TOKEN_FAILURE_RATE
 
     def get_cache_key(self, request: Request, view: object) -> str:
-        # REMOTE_ADDR, not DRF's get_ident: a client could dodge the count with X-Forwarded-For.
+        # REMOTE_ADDR, not DRF's get_ident, which believes any X-Forwarded-For; behind trusted
+        # proxies config/wsgi.py has put the client's address there.
         ident = request.META.get("REMOTE_ADDR", "")
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
