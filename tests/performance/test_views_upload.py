@@ -22,6 +22,12 @@ GOOD_AND_BAD = (
 )
 
 
+@pytest.fixture(autouse=True)
+def source_open_to_both_teams(source, lisbon, sao_paulo):
+    """An admin opened the helpdesk to uploads by the leads of both teams."""
+    source.upload_teams.add(lisbon, sao_paulo)
+
+
 def feed_file(text: str | bytes, name: str = "october.csv") -> SimpleUploadedFile:
     content = text.encode() if isinstance(text, str) else text
     return SimpleUploadedFile(name, content, content_type="text/csv")
@@ -174,5 +180,5 @@ def test_missing_file_or_inactive_source_redisplays_the_form(client, bob, source
     assert no_file.status_code == 200
     assert b"This field is required." in no_file.content
     assert inactive.status_code == 200
-    assert b"Select a valid choice" in inactive.content
+    assert b"You may not upload to this source: it is inactive" in inactive.content
     assert not FeedBatch.objects.exists()
