@@ -174,6 +174,7 @@ class TestSendingAFile:
         assert response.headers["Location"] == body["status_url"]
         assert (batch.via, batch.format, batch.original_name) == ("api", "csv", "d.csv")
         assert batch.uploaded_by is None
+        assert batch.token_hash == FeedSource.objects.get(pk=source.pk).token_hash != ""
         assert (storage_root() / batch.stored_path).read_bytes() == CSV.encode()
         assert batch.status == FeedBatch.Status.COMPLETED
         assert (batch.rows_read, batch.created_count, batch.rejected_count) == (3, 3, 0)
