@@ -431,9 +431,11 @@ class TestWorkbooks:
                 },
             )
         batch = FeedBatch.objects.get()
-        assert (batch.format, batch.created_count, batch.rejected_count) == ("xlsx", 2, 3)
+        # X2 is paulo's, of Sao Paulo: bob's upload writes Lisbon's agents only.
+        assert (batch.format, batch.created_count, batch.rejected_count) == ("xlsx", 1, 4)
         page = client.get(response.url).content.decode()
         assert "7 is outside 1-5" in page
+        assert "agent &#x27;P1&#x27; is not in a team the uploader leads (Lisbon)" in page
 
 
 class TestTranslatableReasons:
