@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -55,9 +56,38 @@ def can_upload_feeds(user: AbstractBaseUser) -> bool:
 
 
 def sources_for_upload(user: AbstractBaseUser) -> QuerySet[FeedSource]:
+    """The active sources a person may upload to: every one for an admin; for a lead, those
+    an admin opened to a team they lead (FeedSource.upload_teams)."""
     if not can_upload_feeds(user):
         return FeedSource.objects.none()
-    return FeedSource.objects.filter(active=True)
+    sources = FeedSource.objects.filter(active=True)
+    if is_admin(user):
+        return sources
+    # A subquery, not a join: a source open to two of the lead's teams must not repeat.
+    return sources.filter(
+        pk__in=FeedSource.upload_teams.through.objects.filter(team__leads=user).values(
+            "feedsource_id"
+        )
+    )
+
+
+def teams_written_by_batch(batch: FeedBatch) -> frozenset[int] | None:
+    """The teams whose agents' facts a batch may create or change; None means any agent of
+    its source.
+
+    Decided by who sent the batch, read when it is processed (a re-processed batch keeps its
+    uploader's scope, as it stands then): a person who is not an admin writes facts of the
+    teams they lead, none once they lead no team or their account is gone; a source's token,
+    the command line, the demo seed and admins are not limited.
+    """
+    uploader = batch.uploaded_by
+    if uploader is None:
+        return frozenset() if batch.via == FeedBatch.Via.UPLOAD else None
+    if is_admin(uploader):
+        return None
+    if not is_team_lead(uploader):
+        return frozenset()
+    return frozenset(Team.objects.filter(leads=uploader).values_list("pk", flat=True))
 
 
 def sources_visible_to(user: AbstractBaseUser) -> QuerySet[FeedSource]:
@@ -83,11 +113,34 @@ def batch_for_user_or_404(user: AbstractBaseUser, batch_id: int) -> FeedBatch:
         raise Http404(gettext("No such batch")) from None
 
 
+def may_reprocess(user: AbstractBaseUser, batch: FeedBatch) -> bool:
+    """Re-processing writes again: a lead re-processes a batch they see (their own upload)
+    only while they may still upload to its source; admins any batch."""
+    return is_admin(user) or sources_for_upload(user).filter(pk=batch.source_id).exists()
+
+
+def batch_for_reprocess_or_404(user: AbstractBaseUser, batch_id: int) -> FeedBatch:
+    batch = batch_for_user_or_404(user, batch_id)
+    if not may_reprocess(user, batch):
+        raise PermissionDenied(
+            gettext(
+                "You may no longer upload to the source %(source)s, so this batch cannot be "
+                "re-processed by you; ask an admin."
+            )
+            % {"source": batch.source.name}
+        )
+    return batch
+
+
 def batch_for_source_or_404(source: FeedSource, batch_id: int) -> FeedBatch:
-    """A feed source's token reads only the batches it sent."""
+    """A feed source's token reads only the batches it sent: with this very token, so after
+    a rotation the new token does not read what the old one sent (people's uploads and the
+    command line's batches of the source are not the token's either)."""
+    if not source.token_hash:
+        raise Http404(gettext("No such batch"))
     try:
         return FeedBatch.objects.select_related("source", "uploaded_by").get(
-            pk=batch_id, source=source
+            pk=batch_id, source=source, token_hash=source.token_hash
         )
     except FeedBatch.DoesNotExist:
         raise Http404(gettext("No such batch")) from None

@@ -11,7 +11,15 @@ from performance.models import FeedBatch, FeedSource
 
 class FeedUploadForm(forms.Form):
     source = forms.ModelChoiceField(
-        queryset=FeedSource.objects.none(), empty_label=_("Choose…"), label=_("Source")
+        queryset=FeedSource.objects.none(),
+        empty_label=_("Choose…"),
+        label=_("Source"),
+        error_messages={
+            "invalid_choice": _(
+                "You may not upload to this source: it is inactive, or not open to uploads "
+                "from the teams you lead (an admin chooses them per source)."
+            )
+        },
     )
     format = forms.ChoiceField(
         choices=[("", _("The source's format")), *FeedSource.Format.choices],

@@ -54,6 +54,7 @@ class FeedSourceAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["token_hint", "token_rotated_at"]
+    filter_horizontal = ["upload_teams"]
     actions = ["rotate_token"]
 
     def get_urls(self) -> list[URLPattern]:

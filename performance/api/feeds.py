@@ -282,13 +282,16 @@ class FeedBatchUploadApi(APIView):
             )
         name = _uploaded_name(request, upload, query.validated_data.get("name"))
         feed_format = query.validated_data.get("format") or _uploaded_format(request, upload, name)
+        source = feed_source_of(request)
         batch = feed_batch_receive(
-            source=feed_source_of(request),
+            source=source,
             # An empty raw body reaches us as no stream at all: receive it as an empty file.
             stream=upload if upload is not None else io.BytesIO(),
             original_name=name,
             format=feed_format,
             via=FeedBatch.Via.API,
+            # The token that authenticated this request (the source as read then).
+            token_hash=source.token_hash,
         )
         status_url = _status_url(request, batch)
         if batch.status == FeedBatch.Status.FAILED:
@@ -329,7 +332,8 @@ BATCH_READ_RESPONSES = {
     401: OpenApiResponse(description="Not logged in and no valid token."),
     403: OpenApiResponse(description="The token's source is inactive."),
     404: OpenApiResponse(
-        description="No such batch, or not one this token's source sent, this lead uploaded, "
+        description="No such batch, or not one this very token sent (a rotated-in token does "
+        "not read what the previous one sent), this lead uploaded, "
         "or (for agents) any batch at all."
     ),
 }
@@ -344,7 +348,7 @@ class FeedBatchDetailApi(APIView):
         summary="A batch's status and report",
         description=(
             "Status, progress, counts, timings and the first "
-            f"{STATUS_ERROR_LIMIT} row errors. Readable with the sending source's token, "
+            f"{STATUS_ERROR_LIMIT} row errors. Readable with the token that sent it, "
             "by the lead who uploaded the batch, and by admins."
         ),
         responses={200: FeedBatchStatusSerializer, **BATCH_READ_RESPONSES},

@@ -369,7 +369,9 @@ def _user(
 
 
 def feed_sources() -> tuple[FeedSource, FeedSource]:
-    helpdesk, _ = FeedSource.objects.get_or_create(
+    """The helpdesk takes the leads' manual exports (from every demo team); the telephony
+    system only sends through its token."""
+    helpdesk, created = FeedSource.objects.get_or_create(
         slug="helpdesk",
         defaults={
             "name": "Helpdesk (e-mail, chat, social)",
@@ -388,6 +390,8 @@ def feed_sources() -> tuple[FeedSource, FeedSource]:
             "column_mapping": TELEPHONY_COLUMNS,
         },
     )
+    if created:
+        helpdesk.upload_teams.set(Team.objects.filter(name__in=[t.name for t in DEMO_TEAMS]))
     return helpdesk, telephony
 
 

@@ -106,6 +106,17 @@ class FeedSource(models.Model):
         null=True, blank=True, editable=False, verbose_name=_("token rotated at")
     )
     active = models.BooleanField(default=True, verbose_name=_("active"))
+    upload_teams = models.ManyToManyField(
+        Team,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The leads of these teams may upload this source's files on the upload page, and "
+            "those files create or change facts of their own teams' agents only. Admins upload "
+            "to every active source; the API token and the command line are not limited by it."
+        ),
+        verbose_name=_("teams whose leads may upload"),
+    )
 
     class Meta:
         verbose_name = _("feed source")
@@ -221,6 +232,16 @@ class FeedBatch(models.Model):
     rejected_count = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
     runs = models.PositiveSmallIntegerField(
         default=0, help_text=_("Times this batch was processed."), verbose_name=_("runs")
+    )
+    token_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The hash of the source's API token that sent this batch (empty when a person, the "
+            "command line or the demo sent it): a token reads only the batches it sent."
+        ),
+        verbose_name=_("sent with token"),
     )
     # The error as a message id and its parameters, shown in the reader's language.
     error_message = models.JSONField(null=True, blank=True, editable=False)

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from performance.access import (
+    batch_for_reprocess_or_404,
     batch_for_user_or_404,
     batches_visible_to,
     can_upload_feeds,
+    may_reprocess,
 )
 from performance.feeds import FIELDS
 from performance.forms import BatchFilterForm, FeedUploadForm
@@ -110,6 +112,8 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     context = {
         "batch": batch,
         "rejected": _rejected_page(batch, request.GET.get("page")) if batch.is_finished else None,
+        # The button shows only on a finished batch: a poll does not ask.
+        "may_reprocess": batch.is_finished and may_reprocess(request.user, batch),
     }
     if htmx_swap(request) and request.htmx.target == "report":
         return render(request, "performance/batch_detail.html#report", context)
@@ -140,7 +144,7 @@ def batch_rejected_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResp
 @require_POST
 @feed_workers_only
 def batch_reprocess(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = batch_for_user_or_404(request.user, batch_id)
+    batch = batch_for_reprocess_or_404(request.user, batch_id)
     if feed_batch_requeue(batch_id=batch.id):
         messages.success(
             request, gettext("Batch %(id)s was queued to be processed again.") % {"id": batch.id}

@@ -28,7 +28,8 @@ GOOD_AND_BAD = (
 )
 
 
-def test_lead_uploads_a_feed_and_reads_its_report(page: Page, bob, alice, source, tmp_path):
+def test_lead_uploads_a_feed_and_reads_its_report(page: Page, bob, alice, source, lisbon, tmp_path):
+    source.upload_teams.add(lisbon)  # an admin opened the helpdesk to Lisbon's leads
     feed = tmp_path / "october.csv"
     feed.write_text(GOOD_AND_BAD, encoding="utf-8")
 
@@ -66,7 +67,8 @@ def test_lead_uploads_a_feed_and_reads_its_report(page: Page, bob, alice, source
     assert FeedBatch.objects.get().uploaded_by == bob
 
 
-def test_progress_bar_polls_until_the_batch_finishes(page: Page, bob, alice, source):
+def test_progress_bar_polls_until_the_batch_finishes(page: Page, bob, alice, source, lisbon):
+    source.upload_teams.add(lisbon)  # so bob may re-process his upload
     batch = feed_batch_receive(
         source=source,
         stream=io.BytesIO(GOOD_AND_BAD.encode()),

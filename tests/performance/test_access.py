@@ -6,9 +6,17 @@ import pytest
 from django.contrib.auth.models import Group
 from django.http import Http404
 
-from performance.access import agent_for_user_or_404, agents_visible_to, batches_visible_to
+from performance.access import (
+    agent_for_user_or_404,
+    agents_visible_to,
+    batch_for_source_or_404,
+    batches_visible_to,
+    sources_for_upload,
+    teams_written_by_batch,
+)
 from performance.models import Channel, FeedBatch
-from tests.factories import UserFactory
+from performance.services.tokens import feed_source_rotate_token
+from tests.factories import FeedSourceFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -68,3 +76,84 @@ def test_a_lead_who_is_also_an_agent_in_a_team_with_two_leads_sees_each_agent_on
         [alice.id, bob_as_agent.id]
     )
     assert agent_for_user_or_404(bob, bob_as_agent.id) == bob_as_agent
+
+
+@pytest.mark.django_db
+class TestWhereAPersonUploads:
+    @pytest.fixture
+    def sources(self, lisbon, sao_paulo):
+        both = FeedSourceFactory(name="Helpdesk", slug="helpdesk")
+        both.upload_teams.add(lisbon, sao_paulo)
+        lisbon_only = FeedSourceFactory(name="Lisbon PBX", slug="lisbon-pbx")
+        lisbon_only.upload_teams.add(lisbon)
+        closed = FeedSourceFactory(name="Telephony", slug="telephony")
+        retired = FeedSourceFactory(name="Retired", slug="retired", active=False)
+        retired.upload_teams.add(lisbon)
+        return both, lisbon_only, closed, retired
+
+    def test_a_lead_uploads_to_the_active_sources_open_to_a_team_they_lead(
+        self, sources, bob, carol, lisbon
+    ):
+        both, lisbon_only, _, _ = sources
+        # A lead of both teams sees each source once.
+        lisbon.leads.add(carol)
+        assert list(sources_for_upload(bob)) == [both, lisbon_only]
+        assert list(sources_for_upload(carol)) == [both, lisbon_only]
+
+    def test_an_admin_uploads_to_every_active_source(self, sources, dave):
+        both, lisbon_only, closed, _ = sources
+        assert set(sources_for_upload(dave)) == {both, lisbon_only, closed}
+
+    def test_agents_and_people_without_a_role_upload_nowhere(self, sources, alice):
+        assert not sources_for_upload(alice.user).exists()
+        assert not sources_for_upload(UserFactory(username="zed")).exists()
+
+
+@pytest.mark.django_db
+class TestTeamsWrittenByBatch:
+    def batch(self, source, **fields) -> FeedBatch:
+        return FeedBatch.objects.create(source=source, format="csv", **fields)
+
+    def test_a_leads_upload_writes_the_teams_they_lead(self, source, bob, lisbon):
+        assert teams_written_by_batch(self.batch(source, via="upload", uploaded_by=bob)) == {
+            lisbon.id
+        }
+
+    def test_an_admins_upload_the_command_line_and_the_api_are_not_limited(self, source, dave):
+        for batch in (
+            self.batch(source, via="upload", uploaded_by=dave),
+            self.batch(source, via="cli"),
+            self.batch(source, via="api", token_hash="0" * 64),
+            self.batch(source, via="seed"),
+        ):
+            assert teams_written_by_batch(batch) is None
+
+    def test_an_agent_an_ex_lead_or_a_deleted_uploader_writes_nothing(
+        self, source, alice, bob, lisbon
+    ):
+        lead_gone = self.batch(source, via="upload", uploaded_by=None)
+        by_agent = self.batch(source, via="upload", uploaded_by=alice.user)
+        lisbon.leads.remove(bob)
+        by_ex_lead = self.batch(source, via="upload", uploaded_by=bob)
+        for batch in (lead_gone, by_agent, by_ex_lead):
+            assert teams_written_by_batch(batch) == frozenset()
+
+
+@pytest.mark.django_db
+def test_a_sources_token_reads_only_the_batches_sent_with_it(source, bob):
+    other = FeedSourceFactory(name="Telephony", slug="telephony")
+    feed_source_rotate_token(source=source)
+    feed_source_rotate_token(source=other)
+    sent = FeedBatch.objects.create(
+        source=source, format="csv", via="api", token_hash=source.token_hash
+    )
+    uploaded = FeedBatch.objects.create(source=source, format="csv", via="upload", uploaded_by=bob)
+    cli = FeedBatch.objects.create(source=source, format="csv", via="cli")
+
+    assert batch_for_source_or_404(source, sent.id) == sent
+    for source_now, batch in ((source, uploaded), (source, cli), (other, sent)):
+        with pytest.raises(Http404):
+            batch_for_source_or_404(source_now, batch.id)
+    feed_source_rotate_token(source=source)
+    with pytest.raises(Http404):
+        batch_for_source_or_404(source, sent.id)

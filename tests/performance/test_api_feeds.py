@@ -174,6 +174,7 @@ class TestSendingAFile:
         assert response.headers["Location"] == body["status_url"]
         assert (batch.via, batch.format, batch.original_name) == ("api", "csv", "d.csv")
         assert batch.uploaded_by is None
+        assert batch.token_hash == FeedSource.objects.get(pk=source.pk).token_hash != ""
         assert (storage_root() / batch.stored_path).read_bytes() == CSV.encode()
         assert batch.status == FeedBatch.Status.COMPLETED
         assert (batch.rows_read, batch.created_count, batch.rejected_count) == (3, 3, 0)
@@ -333,13 +334,15 @@ def capture_on_commit(django_capture_on_commit_callbacks):
 
 
 def receive(source, text: str, *, by=None) -> FeedBatch:
-    """A batch sent through the upload page (by a lead) or the API, processed."""
+    """A batch sent through the upload page (by a lead) or the API (with the source's
+    current token), processed."""
     batch = feed_batch_receive(
         source=source,
         stream=io.BytesIO(text.encode()),
         original_name="feed.csv",
         via=FeedBatch.Via.UPLOAD if by else FeedBatch.Via.API,
         uploaded_by=by,
+        token_hash="" if by else source.token_hash,
     )
     return feed_batch_process(batch_id=batch.id)
 
@@ -356,13 +359,16 @@ def bobs_batch(source, agents, bob) -> FeedBatch:
 
 
 class TestBatchStatus:
-    def test_report_shape(self, client, bobs_batch, token):
-        response = client.get(status_url(bobs_batch.id), **auth(token))
+    def test_report_shape(self, client, source, agents, dave):
+        # An admin's upload: not limited to one team's agents.
+        batch = receive(source, CSV + "c4,ZZ,phone,2026-01-05T10:00:00Z,,\n", by=dave)
+        login(client, dave)
+        response = client.get(status_url(batch.id))
 
         assert response.status_code == 200
         body = response.json()
         assert {k: body[k] for k in ("batch", "source", "status", "progress_percent")} == {
-            "batch": bobs_batch.id,
+            "batch": batch.id,
             "source": "helpdesk",
             "status": "completed",
             "progress_percent": 100,
@@ -376,8 +382,8 @@ class TestBatchStatus:
         }
         assert body["error"] == ""
         assert (body["format"], body["via"], body["original_name"]) == ("csv", "upload", "feed.csv")
-        assert body["size_bytes"] == bobs_batch.size_bytes
-        assert body["checksum_sha256"] == bobs_batch.checksum_sha256
+        assert body["size_bytes"] == batch.size_bytes
+        assert body["checksum_sha256"] == batch.checksum_sha256
         assert set(body["timings"]) == {
             "received_at",
             "started_at",
@@ -390,8 +396,8 @@ class TestBatchStatus:
         ]
         assert "unknown agent 'ZZ'" in body["errors"][0]["reason"]
         assert body["errors_total"] == 1
-        assert body["errors_url"] == f"http://testserver{errors_url(bobs_batch.id)}"
-        assert body["status_url"] == f"http://testserver{status_url(bobs_batch.id)}"
+        assert body["errors_url"] == f"http://testserver{errors_url(batch.id)}"
+        assert body["status_url"] == f"http://testserver{status_url(batch.id)}"
 
     def test_a_failed_batch_reports_its_error(self, client, source, token, dave):
         batch = receive(source, "")
@@ -431,9 +437,30 @@ class TestBatchStatus:
         login(client, bob)
         assert client.get(status_url(api_batch.id)).status_code == 404
 
-    def test_the_sources_own_token(self, client, bobs_batch, token):
-        assert client.get(status_url(bobs_batch.id), **auth(token)).status_code == 200
-        assert client.get(errors_url(bobs_batch.id), **auth(token)).status_code == 200
+    def test_the_sources_own_token_reads_the_batches_it_sent(self, client, source, agents, token):
+        sent = receive(source, CSV)
+        assert client.get(status_url(sent.id), **auth(token)).status_code == 200
+        assert client.get(errors_url(sent.id), **auth(token)).status_code == 200
+
+    def test_the_sources_token_does_not_read_a_leads_upload_or_a_cli_batch(
+        self, client, source, bobs_batch, token
+    ):
+        cli = feed_batch_receive(
+            source=source, stream=io.BytesIO(CSV.encode()), via=FeedBatch.Via.CLI
+        )
+        for batch in (bobs_batch, cli):
+            assert client.get(status_url(batch.id), **auth(token)).status_code == 404
+            assert client.get(errors_url(batch.id), **auth(token)).status_code == 404
+
+    def test_a_rotated_in_token_does_not_read_what_the_previous_token_sent(
+        self, client, source, agents, token
+    ):
+        sent = receive(source, CSV)
+        new_token = feed_source_rotate_token(source=source)
+
+        assert client.get(status_url(sent.id), **auth(new_token)).status_code == 404
+        assert client.get(errors_url(sent.id), **auth(new_token)).status_code == 404
+        assert client.get(status_url(receive(source, CSV).id), **auth(new_token)).status_code == 200
 
     def test_another_sources_token_sees_nothing(self, client, bobs_batch, other_token):
         assert client.get(status_url(bobs_batch.id), **auth(other_token)).status_code == 404

@@ -123,9 +123,10 @@ class TestEncodings:
         assert "line 2, byte offset 21" in batch.error
 
     def test_the_report_says_which_encoding_was_used(
-        self, client, bob, source, agents, django_capture_on_commit_callbacks
+        self, client, bob, source, lisbon, agents, django_capture_on_commit_callbacks
     ):
         text = "external_id;agent;channel;started_at;case_id\nc1;A1;chat;2026-10-29T10:00:00Z;é\n"
+        source.upload_teams.add(lisbon)  # an admin opened the source to Lisbon's leads
         client.force_login(bob)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
@@ -415,8 +416,9 @@ class TestWorkbooks:
         assert response.json()["error"].startswith("the file is not an Excel workbook")
 
     def test_via_the_upload_page(
-        self, client, bob, xlsx_source, agents, django_capture_on_commit_callbacks
+        self, client, bob, xlsx_source, lisbon, agents, django_capture_on_commit_callbacks
     ):
+        xlsx_source.upload_teams.add(lisbon)  # an admin opened the source to Lisbon's leads
         client.force_login(bob)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
@@ -429,9 +431,11 @@ class TestWorkbooks:
                 },
             )
         batch = FeedBatch.objects.get()
-        assert (batch.format, batch.created_count, batch.rejected_count) == ("xlsx", 2, 3)
+        # X2 is paulo's, of Sao Paulo: bob's upload writes Lisbon's agents only.
+        assert (batch.format, batch.created_count, batch.rejected_count) == ("xlsx", 1, 4)
         page = client.get(response.url).content.decode()
         assert "7 is outside 1-5" in page
+        assert "agent &#x27;P1&#x27; is not in a team the uploader leads (Lisbon)" in page
 
 
 class TestTranslatableReasons:

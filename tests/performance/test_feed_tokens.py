@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from performance.api.authentication import FeedTokenFailureThrottle
-from performance.models import FeedSource
+from performance.models import FeedBatch, FeedSource
 from performance.services.tokens import feed_source_for_token, feed_source_rotate_token
 from tests.factories import FeedBatchFactory, FeedSourceFactory
 
@@ -83,7 +83,15 @@ class TestWrongTokensAreThrottled:
     def low_rate(self, settings, source):
         # The cache is cleared around every test (tests/conftest.py).
         settings.FEED_TOKEN_FAILURE_RATE = "3/min"
-        self.url = reverse("api-batch-detail", args=[FeedBatchFactory(source=source).id])
+        self.batch = FeedBatchFactory(source=source, via="api")
+        self.url = reverse("api-batch-detail", args=[self.batch.id])
+
+    def good_token(self, source) -> str:
+        """A new token of the source, which sent the batch read here (a token reads only
+        the batches it sent)."""
+        token = feed_source_rotate_token(source=source)
+        FeedBatch.objects.filter(pk=self.batch.id).update(token_hash=source.token_hash)
+        return token
 
     def send(self, client, token: str, address: str = "203.0.113.7", **extra):
         return client.get(
@@ -115,21 +123,21 @@ class TestWrongTokensAreThrottled:
         assert self.send(client, "atd_wrong").status_code == 429
 
     def test_a_throttled_address_has_even_a_good_token_refused_unchecked(self, client, source):
-        token = feed_source_rotate_token(source=source)
+        token = self.good_token(source)
         for _ in range(3):
             self.send(client, "atd_wrong")
 
         assert self.send(client, token).status_code == 429
 
     def test_a_good_token_from_another_address_still_works(self, client, source):
-        token = feed_source_rotate_token(source=source)
+        token = self.good_token(source)
         for _ in range(4):
             self.send(client, "atd_wrong")
 
         assert self.send(client, token, address="198.51.100.2").status_code == 200
 
     def test_good_tokens_are_never_counted(self, client, source):
-        token = feed_source_rotate_token(source=source)
+        token = self.good_token(source)
 
         for _ in range(10):
             assert self.send(client, token).status_code == 200

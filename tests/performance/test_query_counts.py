@@ -76,7 +76,8 @@ def page(name: str, request) -> str:
         ("evaluation interactions", "bob", 7),
         ("batch list", "bob", 7),
         ("batch list", "dave", 7),
-        ("batch detail", "bob", 7),
+        # + whether the lead may still upload to the batch's source (the re-process button)
+        ("batch detail", "bob", 8),
         ("home", "alice", 6),
         ("home", "bob", 7),
         ("home", "dave", 7),

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from performance.access import sources_for_upload
 from performance.demo import DEMO_LOGINS
 from performance.models import (
     Agent,
@@ -92,6 +93,15 @@ def test_seed_demo_sets_up_two_feed_sources_with_tokens(seeded):
     assert telephony.time_zone != "UTC"
     assert helpdesk.token_hash and telephony.token_hash
     assert seeded.count("(shown once): atd_") == 2
+
+
+def test_every_demo_lead_uploads_to_the_helpdesk_and_no_one_to_telephony(seeded):
+    helpdesk = FeedSource.objects.get(slug="helpdesk")
+
+    for team in Team.objects.prefetch_related("leads"):
+        for lead in team.leads.all():
+            assert list(sources_for_upload(lead)) == [helpdesk]
+    assert set(helpdesk.upload_teams.all()) == set(Team.objects.all())
 
 
 def test_the_demo_logins_work_and_are_printed(seeded, client):

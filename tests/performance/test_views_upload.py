@@ -22,6 +22,12 @@ GOOD_AND_BAD = (
 )
 
 
+@pytest.fixture(autouse=True)
+def source_open_to_both_teams(source, lisbon, sao_paulo):
+    """An admin opened the helpdesk to uploads by the leads of both teams."""
+    source.upload_teams.add(lisbon, sao_paulo)
+
+
 def feed_file(text: str | bytes, name: str = "october.csv") -> SimpleUploadedFile:
     content = text.encode() if isinstance(text, str) else text
     return SimpleUploadedFile(name, content, content_type="text/csv")
@@ -174,5 +180,41 @@ def test_missing_file_or_inactive_source_redisplays_the_form(client, bob, source
     assert no_file.status_code == 200
     assert b"This field is required." in no_file.content
     assert inactive.status_code == 200
-    assert b"Select a valid choice" in inactive.content
+    assert b"You may not upload to this source: it is inactive" in inactive.content
     assert not FeedBatch.objects.exists()
+
+
+def test_a_lead_sees_only_the_sources_open_to_their_team(client, carol, source, lisbon):
+    source.upload_teams.set([lisbon])
+    login(client, carol)
+
+    response = client.get(UPLOAD)
+    refused = upload(client, source, GOOD_AND_BAD)
+
+    page = response.content.decode()
+    assert "Helpdesk" not in page
+    assert "No feed source accepts uploads from your teams yet" in page
+    assert refused.status_code == 200
+    assert b"You may not upload to this source" in refused.content
+    assert not FeedBatch.objects.exists()
+
+
+def test_a_leads_upload_writes_only_their_teams_agents(
+    client, bob, alice, paulo, source, django_capture_on_commit_callbacks
+):
+    login(client, bob)
+    rows = (
+        "external_id,agent,channel,started_at,csat\n"
+        "T1,A1,phone,2026-10-05T10:00:00Z,5\n"
+        "T2,P1,phone,2026-10-05T11:00:00Z,1\n"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, source, rows)
+
+    batch = FeedBatch.objects.get()
+    assert (batch.created_count, batch.rejected_count) == (1, 1)
+    assert list(Interaction.objects.values_list("external_id", flat=True)) == ["T1"]
+    assert (
+        "is not in a team the uploader leads (Lisbon)" in client.get(response.url).content.decode()
+    )

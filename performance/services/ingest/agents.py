@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_noop
 
+from performance.feeds import Message
 from performance.models import Agent, AgentExternalId, FeedSource
 from performance.roles import AGENT_GROUP
+
+
+class FeedAgentRefused(Exception):
+    """An unknown agent key a feed may not create an agent for; `message` says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 @dataclass
@@ -20,6 +31,10 @@ class AgentDirectory:
     source: FeedSource
     agent_ids: dict[str, int] = field(default_factory=dict)
     time_zones: dict[int, zoneinfo.ZoneInfo] = field(default_factory=dict)
+    # Each agent's team, for the write scope of a lead's upload.
+    team_ids: dict[int, int] = field(default_factory=dict)
+    # Keys refused once in this batch are refused again without asking the database.
+    refusals: dict[str, FeedAgentRefused] = field(default_factory=dict)
 
     @classmethod
     def for_source(cls, source: FeedSource) -> AgentDirectory:
@@ -35,22 +50,45 @@ class AgentDirectory:
                 pairs = Agent.objects.exclude(user__email="").values_list("user__email", "id")
         directory.agent_ids = {key.lower(): agent_id for key, agent_id in pairs}
         zones: dict[str, zoneinfo.ZoneInfo] = {}
-        for agent_id, zone in Agent.objects.values_list("id", "team__time_zone"):
+        teams_and_zones = Agent.objects.values_list("id", "team_id", "team__time_zone")
+        for agent_id, team_id, zone in teams_and_zones:
             directory.time_zones[agent_id] = zones.setdefault(zone, zoneinfo.ZoneInfo(zone))
+            directory.team_ids[agent_id] = team_id
         return directory
 
     def resolve(self, key: str) -> int | None:
+        """The agent a key names; an unknown one is created when the source allows it.
+        Raises FeedAgentRefused when it may not be created."""
         agent_id = self.agent_ids.get(key.lower())
         if agent_id is None and self.source.create_unknown_agents:
-            agent = agent_create_from_feed(source=self.source, key=key)
+            if (refusal := self.refusals.get(key.lower())) is not None:
+                raise refusal
+            try:
+                agent = agent_create_from_feed(source=self.source, key=key)
+            except FeedAgentRefused as refusal:
+                self.refusals[key.lower()] = refusal
+                raise
             agent_id = self.agent_ids[key.lower()] = agent.id
             self.time_zones[agent.id] = zoneinfo.ZoneInfo(agent.team.time_zone)
+            self.team_ids[agent.id] = agent.team_id
         return agent_id
+
+
+LOGIN_TAKEN = gettext_noop(
+    "unknown agent %(key)s: a login with this username or e-mail already exists, and a feed "
+    "never turns an existing login into an agent; if it is this person, link them in admin "
+    "(Agents, and Agent external ids for this source)"
+)
 
 
 @transaction.atomic
 def agent_create_from_feed(*, source: FeedSource, key: str) -> Agent:
-    """Create the agent an unknown feed key names, in the source's default team."""
+    """Create the agent an unknown feed key names, in the source's default team.
+
+    Always with a login of its own, never an existing one (DESIGN, roles and access): a key
+    whose username or e-mail already belongs to anyone (an admin, a lead, an agent of any
+    team, an inactive login) raises FeedAgentRefused, for an admin to link the person.
+    """
     User = get_user_model()
     match source.agent_match:
         case FeedSource.AgentMatch.EMAIL:
@@ -58,13 +96,33 @@ def agent_create_from_feed(*, source: FeedSource, key: str) -> Agent:
         case FeedSource.AgentMatch.USERNAME:
             username, email = key, ""
         case _:
-            username, email = f"{source.slug}-{key}"[:150], ""
-    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+            username, email = _unused_username(f"{source.slug}-{key}"), ""
+    refusal = FeedAgentRefused(Message(LOGIN_TAKEN, {"key": repr(key)}))
+    taken = Q(username__iexact=username) | (Q(email__iexact=email) if email else Q(pk__in=[]))
+    if User.objects.filter(taken).exists():
+        raise refusal
+    user = User(username=username, email=email)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # created meanwhile by another feed
+        raise refusal from None
     user.groups.add(Group.objects.get(name=AGENT_GROUP))
-    agent, _ = Agent.objects.get_or_create(user=user, defaults={"team": source.default_team})
+    agent = Agent.objects.create(user=user, team=source.default_team)
     if source.agent_match == FeedSource.AgentMatch.EXTERNAL_ID:
-        AgentExternalId.objects.get_or_create(source=source, external_id=key, agent=agent)
+        AgentExternalId.objects.create(source=source, external_id=key, agent=agent)
     return agent
+
+
+def _unused_username(base: str) -> str:
+    """`base` (cut to the username's length), else with the first free `-2`, `-3`... suffix:
+    a generated login never lands on someone else's."""
+    User = get_user_model()
+    length = User._meta.get_field(User.USERNAME_FIELD).max_length
+    candidate, number = base[:length], 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: length - len(suffix)] + suffix
+    return candidate

@@ -46,6 +46,7 @@ from performance.services.ingest.chunks import (
     read_ahead,
 )
 from performance.services.ingest.fact_store import fact_store
+from performance.services.ingest.scope import WriteScope
 from performance.tasks import evaluate_feed_batch as evaluate_feed_batch_task
 from performance.tasks import process_feed_batch as process_feed_batch_task
 
@@ -99,8 +100,12 @@ def feed_batch_receive(
     format: str | None = None,
     via: str,
     uploaded_by: AbstractBaseUser | None = None,
+    token_hash: str = "",
 ) -> FeedBatch:
     """Store a feed file exactly as received and open a batch for it.
+
+    `token_hash` names the source's API token that sent it (the API), the one credential
+    that reads the batch back besides the people who may see it.
 
     A file over FEED_MAX_BYTES, empty, not text in the source's encoding or not a workbook
     gives a FAILED batch with the reason; an accepted one is RECEIVED, with the encoding its
@@ -149,6 +154,7 @@ def feed_batch_receive(
         encoding=encoding,
         via=via,
         uploaded_by=uploaded_by,
+        token_hash=token_hash,
         original_name=original_name[:255],
         stored_path="" if oversized else str(relative),
         size_bytes=size,
@@ -327,6 +333,7 @@ def _batch_apply_file(batch: FeedBatch) -> None:
             channels=channels,
             validate=reader.validator(parsers),
             store=fact_store(),
+            scope=WriteScope.of_batch(batch),
         )
         prepared = prepared_chunks(reader, digest_key, applier)
         with cyclic_gc_paused(), read_ahead(prepared) as chunks:

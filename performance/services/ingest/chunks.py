@@ -26,8 +26,9 @@ from performance.feeds import (
     row_error,
 )
 from performance.models import FeedBatch, FeedRowError, FeedSource, Interaction
-from performance.services.ingest.agents import AgentDirectory
+from performance.services.ingest.agents import AgentDirectory, FeedAgentRefused
 from performance.services.ingest.fact_store import FACT_FIELDS, Fact, FactStore, Stored
+from performance.services.ingest.scope import WriteScope
 
 CHUNK_ROWS = 20_000
 EMPTY_FACT: Fact = dict.fromkeys(FACT_FIELDS)
@@ -140,6 +141,8 @@ class ChunkApplier:
     channels: set[str]
     validate: Callable[[Any, int], ParsedRow | list[RowError]]
     store: FactStore
+    # Whose facts the batch may write (None: any agent of its source); see ingest/scope.py.
+    scope: WriteScope | None = None
     # Touches already stored for this batch: a chunk only writes the ones that are new.
     recorded_touches: set[tuple[int, date]] = field(default_factory=set)
     # Whether most rows of the last chunk needed validating (so the next are validated ahead).
@@ -170,6 +173,9 @@ class ChunkApplier:
                 key = row.external_id
                 values = row.values
                 current = state.get(key)
+                if self.scope is not None and (errors := self._scope_errors(row, current)):
+                    self._reject(outcome, errors, self.reader.text_of(chunk.feed, index))
+                    continue
                 if current is None:
                     if not values.keys() >= REQUIRED_COLUMNS_FOR_NEW:
                         raw_text = self.reader.text_of(chunk.feed, index)
@@ -235,6 +241,8 @@ class ChunkApplier:
             self.batch.source_id, {key for key in keys if 0 < len(key) <= KEY_LENGTH}
         )
         agent_ids = self.directory.agent_ids
+        # A fact outside the write scope is never skipped: its rows are refused with a reason.
+        scope, in_scope = self.scope, self._in_scope
         pending: list[int] = []
         touched_keys: set[str] = set()
         for index, (key, agent, digest, found) in enumerate(
@@ -246,6 +254,7 @@ class ChunkApplier:
                 and found[0] == digest
                 and (not agent or agent_ids.get(agent.lower()) == found[1])
                 and key not in touched_keys
+                and (scope is None or in_scope(found[1]))
             ):
                 continue
             touched_keys.add(key)
@@ -291,7 +300,12 @@ class ChunkApplier:
         """Every reference problem of a row that failed the quick checks in `_validate`; an
         unknown agent is created here when the source allows it."""
         if row.agent_key is not None:
-            agent_id = self.directory.resolve(row.agent_key)
+            if (refusal := self._scope_refuses_new_agent(row)) is not None:
+                return [refusal]
+            try:
+                agent_id = self.directory.resolve(row.agent_key)
+            except FeedAgentRefused as refused:
+                return [RowError(row.line, "agent", refused.message)]
             if agent_id is not None:
                 row.values["agent_id"] = agent_id
         return reference_errors(
@@ -300,6 +314,37 @@ class ChunkApplier:
             agent_ids=self.directory.agent_ids,
             channels=self.channels,
         )
+
+    def _in_scope(self, agent_id: int) -> bool:
+        return self.scope is None or self.scope.covers(self.directory.team_ids.get(agent_id))
+
+    def _scope_errors(self, row: ParsedRow, current: Fact | None) -> list[RowError]:
+        """Why a scoped batch may not apply a valid row: the agent it names, or the agent
+        whose fact it changes (a partial row too; a reassignment writes both), is outside
+        the teams the uploader leads."""
+        errors = []
+        agent_id = row.values.get("agent_id")
+        if agent_id is not None and not self._in_scope(agent_id):
+            errors.append(self.scope.agent_refused(row.line, row.agent_key))
+        if (
+            current is not None
+            and current["agent_id"] != agent_id
+            and not self._in_scope(current["agent_id"])
+        ):
+            errors.append(self.scope.fact_refused(row.line, row.external_id))
+        return errors
+
+    def _scope_refuses_new_agent(self, row: ParsedRow) -> RowError | None:
+        """A scoped batch creates unknown agents only in a team the uploader leads."""
+        source = self.batch.source
+        if (
+            self.scope is None
+            or not source.create_unknown_agents
+            or row.agent_key.lower() in self.directory.agent_ids
+            or self.scope.covers(source.default_team_id)
+        ):
+            return None
+        return self.scope.new_agent_refused(row.line, row.agent_key, source.default_team)
 
     def _check_agent(self, raw: Any, line: int) -> list[RowError]:
         """Report an unknown agent beside a row's other errors."""
