@@ -70,8 +70,13 @@ def agent_move_check(
     agent's current team is today's), and not before the current membership began."""
     if team.pk == agent.team_id:
         raise ValidationError(
-            {"team": _("%(agent)s is already in team %(team)s.")},
-            params={"agent": agent.display_name, "team": team.name},
+            {
+                "team": ValidationError(
+                    _("%(agent)s is already in team %(team)s."),
+                    code="same_team",
+                    params={"agent": agent.display_name, "team": team.name},
+                )
+            }
         )
     today = team_today(team)
     if effective_on > today:
@@ -163,15 +168,3 @@ def agent_rescore_since(*, agent_id: int, since: date) -> EvaluationRun:
     if since > today:
         return EvaluationRun()
     return evaluate_periods(since=since, until=today, agent_ids=[agent_id])
-
-
-def agent_team_on(agent: Agent, day: date) -> Team:
-    """The team `agent` was in on `day` (before MEMBERSHIP_ORIGIN: the first one); the
-    current team for an agent without memberships."""
-    membership = (
-        TeamMembership.objects.filter(agent=agent, starts_on__lte=max(day, MEMBERSHIP_ORIGIN))
-        .select_related("team")
-        .order_by("-starts_on")
-        .first()
-    )
-    return membership.team if membership is not None else agent.team
