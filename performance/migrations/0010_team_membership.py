@@ -39,8 +39,8 @@ class Migration(migrations.Migration):
             name='TeamMembership',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='until (exclusive)')),
+                ('starts_on', models.DateField(verbose_name='starts on')),
+                ('ends_on', models.DateField(blank=True, null=True, verbose_name='ends on (exclusive)')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='performance.agent', verbose_name='agent')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),

@@ -87,8 +87,8 @@ class TeamMembership(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("team")
     )
-    starts_on = models.DateField(verbose_name=_("from"))
-    ends_on = models.DateField(null=True, blank=True, verbose_name=_("until (exclusive)"))
+    starts_on = models.DateField(verbose_name=_("starts on"))
+    ends_on = models.DateField(null=True, blank=True, verbose_name=_("ends on (exclusive)"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
