@@ -222,6 +222,7 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
         StandardVersion,
         Team,
     )
+    from performance.services.organisation import agent_memberships_open_missing
     from performance.services.standards import standard_save
 
     started = time.perf_counter()
@@ -277,6 +278,7 @@ def prepare(*, agents: int, rows: int) -> dict[str, Any]:
                 ],
                 batch_size=5000,
             )
+            agent_memberships_open_missing()
         agent_ids = {agent_key(z, n): agent.id for agent, (z, n) in zip(created, keys, strict=True)}
         # The synthetic feed's columns, the agent key turned into its id by _CopyLines.
         columns = ", ".join(

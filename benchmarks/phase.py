@@ -36,6 +36,7 @@ from performance.models import (  # noqa: E402
 )
 from performance.services.ingest import ingest_feed_file  # noqa: E402
 from performance.services.ingest.fact_store import FACT_FIELDS  # noqa: E402
+from performance.services.organisation import agent_memberships_open_missing  # noqa: E402
 
 SOURCE_SLUG = "bench"
 FACTS_TABLE = Interaction._meta.db_table
@@ -82,6 +83,7 @@ def prepare(*, agents: int, agent_prefix: str) -> dict[str, Any]:
                 for agent in Agent.objects.filter(user__in=users).select_related("user")
             ]
         )
+        agent_memberships_open_missing()
     # The benchmark database is the benchmark's own: every run starts from empty facts.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from performance.metrics import METRICS, Metric
-from performance.models import Agent, Evaluation, Interaction, ServiceStandard, Team
-from performance.periods import Period, PeriodKind, last_complete_period, period_containing
+from performance.models import (
+    MEMBERSHIP_ORIGIN,
+    Agent,
+    Evaluation,
+    Interaction,
+    ServiceStandard,
+    Team,
+    TeamMembership,
+)
+from performance.periods import (
+    Period,
+    PeriodKind,
+    last_complete_period,
+    local_midnight,
+    period_containing,
+)
 
 TREND_PERIODS = 12
 
 
-def standards_for_team(team: Team, *, on: date | None = None) -> list[ServiceStandard]:
-    """The standards that apply to a team's agents (on a day, when given)."""
+def team_of_agent_on(agent: Agent, day: date) -> Subquery:
+    """The id of the team `agent` was in on `day` (before its first membership: the first
+    one), as a subquery to filter by without a query of its own."""
+    return Subquery(
+        TeamMembership.objects.filter(agent=agent, starts_on__lte=max(day, MEMBERSHIP_ORIGIN))
+        .order_by("-starts_on")
+        .values("team_id")[:1]
+    )
+
+
+def standards_for_team(team: Team | Subquery, *, on: date | None = None) -> list[ServiceStandard]:
+    """The standards that apply to a team's agents (on a day, when given); `team` may be
+    a subquery naming it (team_of_agent_on)."""
     standards = ServiceStandard.objects.filter(Q(teams=team) | Q(teams__isnull=True)).distinct()
     if on is not None:
         standards = standards.filter(active_from__lte=on).filter(
@@ -47,12 +72,13 @@ class ScorecardRow:
 
 
 def agent_scorecard(agent: Agent, *, day: date | None, today: date) -> list[ScorecardRow]:
-    """Each standard of the agent's team, judged for its period containing `day` (without a
+    """Each standard of the agent's team on `day`, judged for its period containing `day` (without a
     day: its last complete period), with the last TREND_PERIODS periods of history. `today`
     is the local date in the team's zone."""
-    standards = standards_for_team(
-        agent.team, on=day or last_complete_period(PeriodKind.DAY, today=today).start
-    )
+    # The standards of the team the agent was in on that day: an agent who moved keeps the
+    # history judged in the old team, under the old team's standards.
+    on = day or last_complete_period(PeriodKind.DAY, today=today).start
+    standards = standards_for_team(team_of_agent_on(agent, on), on=on)
     if not standards:
         return []
     periods = {
@@ -95,36 +121,102 @@ def evaluation_interactions(evaluation: Evaluation) -> QuerySet[Interaction]:
     """The interactions behind an evaluation: the agent's, in the period (in the team's
     zone), that the metric reads for the standard's channel and threshold (Ratio.rows)."""
     standard = evaluation.standard
-    zone = ZoneInfo(evaluation.agent.team.time_zone)
     period = period_containing(evaluation.period_start, standard.period)
-    start, end = period.bounds(zone)
     ratio = METRICS[standard.metric].ratio(
         evaluation.version.threshold_seconds, channel=standard.channel
     )
-    return Interaction.objects.filter(
-        ratio.rows, agent_id=evaluation.agent_id, started_at__gte=start, started_at__lt=end
-    ).order_by("started_at", "id")
+    within = Q()
+    for start, end in agent_period_instants(evaluation.agent, period):
+        within |= Q(started_at__gte=start, started_at__lt=end)
+    return Interaction.objects.filter(ratio.rows, within, agent_id=evaluation.agent_id).order_by(
+        "started_at", "id"
+    )
+
+
+def agent_period_instants(agent: Agent, period: Period) -> list[tuple[datetime, datetime]]:
+    """The instants whose facts fall in `period` for `agent`, as the engine counts them:
+    each fact's local day in the zone of the team the agent was in at that time (one range
+    for an agent that never moved; one per membership reaching into the period otherwise)."""
+    # Two days either side: zones are less than that apart, so a membership ending just
+    # before the period may still hold facts whose local day is in it.
+    memberships = list(
+        TeamMembership.objects.filter(agent=agent, starts_on__lt=period.end + timedelta(days=2))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=period.start - timedelta(days=2)))
+        .select_related("team")
+        .order_by("starts_on")
+    )
+    if not memberships:
+        return [period.bounds(ZoneInfo(agent.team.time_zone))]
+    ranges = []
+    for index, membership in enumerate(memberships):
+        zone = ZoneInfo(membership.team.time_zone)
+        start, end = period.bounds(zone)
+        if membership.starts_on > MEMBERSHIP_ORIGIN:
+            start = max(start, local_midnight(membership.starts_on, zone))
+        if index + 1 < len(memberships):
+            following = memberships[index + 1]
+            end = min(end, local_midnight(following.starts_on, ZoneInfo(following.team.time_zone)))
+        if start < end:
+            ranges.append((start, end))
+    return ranges
+
+
+@dataclass(frozen=True)
+class HeatmapMember:
+    """An agent as a heatmap shows them: in the team they were in for the period, and where
+    they went if they left it since (`moved_to` on `moved_on`)."""
+
+    agent: Agent
+    team: Team
+    moved_to: Team | None = None
+    moved_on: date | None = None
 
 
 @dataclass(frozen=True)
 class Heatmap:
     period: Period
     standards: list[ServiceStandard]
-    rows: list[tuple[Agent, list[Evaluation | None]]]
+    rows: list[tuple[HeatmapMember, list[Evaluation | None]]]
 
 
 def team_heatmap(
     teams: Iterable[Team], *, kind: PeriodKind | str, day: date, channel: str = ""
 ) -> Heatmap:
-    """Agents of `teams` x the standards of one period kind (and channel) for the period
-    containing `day`: three queries whatever the size."""
+    """The agents who were in `teams` for the period containing `day` (the membership
+    covering its first day: the team that judged that period) x the standards of one period
+    kind (and channel): three queries whatever the size, a fourth when some of those agents
+    have moved to another team since."""
     period = period_containing(day, kind)
     teams = list(teams)
-    agents = list(
-        Agent.objects.filter(team__in=teams, active=True)
-        .select_related("user", "team")
-        .order_by("team__name", "user__first_name", "user__last_name", "user__username")
+    first_day = max(period.start, MEMBERSHIP_ORIGIN)
+    memberships = list(
+        TeamMembership.objects.filter(team__in=teams, starts_on__lte=first_day, agent__active=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=first_day))
+        .select_related("agent__user", "agent__team", "team")
+        .order_by(
+            "team__name",
+            "agent__user__first_name",
+            "agent__user__last_name",
+            "agent__user__username",
+        )
     )
+    moved = {m.agent_id: m.ends_on for m in memberships if m.ends_on is not None}
+    following: dict[int, Team] = {}
+    if moved:
+        for later in TeamMembership.objects.filter(
+            agent_id__in=list(moved), starts_on__in=set(moved.values())
+        ).select_related("team"):
+            if moved[later.agent_id] == later.starts_on:
+                following[later.agent_id] = later.team
+    members = [
+        HeatmapMember(
+            agent=m.agent,
+            team=m.team,
+            moved_to=following.get(m.agent_id),
+            moved_on=m.ends_on,
+        )
+        for m in memberships
+    ]
     standards = (
         ServiceStandard.objects.filter(period=PeriodKind(kind).value)
         .filter(Q(teams__in=teams) | Q(teams__isnull=True))
@@ -138,13 +230,17 @@ def team_heatmap(
     standards = list(standards.prefetch_related("teams"))
     by_agent: dict[int, dict[int, Evaluation]] = defaultdict(dict)
     for evaluation in Evaluation.objects.filter(
-        agent__in=agents, standard__in=standards, period_start=period.start
+        agent__in=[member.agent for member in members],
+        standard__in=standards,
+        period_start=period.start,
     ).select_related("version"):
         by_agent[evaluation.agent_id][evaluation.standard_id] = evaluation
     return Heatmap(
         period=period,
         standards=standards,
-        rows=[(agent, [by_agent[agent.id].get(s.id) for s in standards]) for agent in agents],
+        rows=[
+            (member, [by_agent[member.agent.id].get(s.id) for s in standards]) for member in members
+        ],
     )
 
 
@@ -166,24 +262,43 @@ class HeatmapTally:
     insufficient: int
 
 
-def heatmap_cells(heatmap: Heatmap) -> list[tuple[Agent, list[HeatmapCell]]]:
+@dataclass(frozen=True)
+class HeatmapLine:
+    member: HeatmapMember
+    cells: list[HeatmapCell]
+    # Whether the viewer may open the agent's scorecard: not the old lead of an agent who
+    # has moved to a team they do not lead.
+    linked: bool
+
+
+def heatmap_cells(
+    heatmap: Heatmap, *, openable: Collection[int] | None = None
+) -> list[HeatmapLine]:
     """The heatmap's rows with each evaluation beside its standard, and whether the standard
-    covers the agent's team at all (a blank cell then means 'does not apply', not 'missing')."""
+    covers the agent's team of the period at all (a blank cell then means 'does not apply',
+    not 'missing'). `openable`: the agents who moved away whose scorecard the viewer may
+    open (None: all); those who did not move are the viewer's own team's."""
     scopes = {s.id: {team.id for team in s.teams.all()} for s in heatmap.standards}
     return [
-        (
-            agent,
-            [
+        HeatmapLine(
+            member=member,
+            cells=[
                 HeatmapCell(
                     standard=standard,
                     evaluation=evaluation,
-                    applies=not scopes[standard.id] or agent.team_id in scopes[standard.id],
+                    applies=not scopes[standard.id] or member.team.id in scopes[standard.id],
                 )
                 for standard, evaluation in zip(heatmap.standards, evaluations, strict=True)
             ],
+            linked=(member.moved_on is None or openable is None or member.agent.id in openable),
         )
-        for agent, evaluations in heatmap.rows
+        for member, evaluations in heatmap.rows
     ]
+
+
+def heatmap_moved_agent_ids(heatmap: Heatmap) -> list[int]:
+    """The agents of a heatmap who have left the team they are shown in."""
+    return [member.agent.id for member, _ in heatmap.rows if member.moved_on is not None]
 
 
 def heatmap_tallies(heatmap: Heatmap) -> list[HeatmapTally]:

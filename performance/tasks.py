@@ -50,6 +50,15 @@ def evaluate_standard(standard_id: int, since: str) -> int:
     return evaluate_periods(since=first, until=last, standard_ids=[standard_id]).total
 
 
+@shared_task(name="performance.evaluate_agent_since", acks_late=True)
+def evaluate_agent_since(agent_id: int, since: str) -> int:
+    """Re-score one agent's periods from `since` to today in the agent's team zone (after a
+    team move; a move is dated at most MOVE_BACKDATE_DAYS back, so the span is bounded)."""
+    from performance.services.organisation import agent_rescore_since
+
+    return agent_rescore_since(agent_id=agent_id, since=date.fromisoformat(since)).total
+
+
 @shared_task(name="performance.deliver_evaluation_changes", acks_late=True)
 def deliver_evaluation_changes() -> int:
     """Hand every subscriber the evaluation changes it has not applied yet, then prune the

@@ -45,11 +45,21 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
 
 class AgentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Agent
-
     user = factory.SubFactory(UserFactory, groups=[AGENT_GROUP])
     team = factory.SubFactory(TeamFactory)
+
+    class Meta:
+        model = Agent
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def membership(agent, create, extracted, **kwargs):
+        """Its first team membership, as every way of creating an agent gives one
+        (membership=False: an agent as the migration finds it, without)."""
+        from performance.services.organisation import agent_membership_open
+
+        if create and extracted is not False:
+            agent_membership_open(agent=agent)
 
 
 class FeedSourceFactory(factory.django.DjangoModelFactory):

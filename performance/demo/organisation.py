@@ -21,6 +21,7 @@ from performance.models import (
     Team,
 )
 from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
+from performance.services.organisation import agent_membership_open
 
 TELEPHONY_TIME_ZONE = "America/Sao_Paulo"
 # The telephony platform exports its own column names; the source maps them.
@@ -329,9 +330,11 @@ def teams_and_people(people: list[DemoPerson], *, log: Callable[[str], None]) ->
         login = AGENT_LOGIN if person.username == AGENT_LOGIN.username else None
         user = _user(person.username, person.first_name, person.last_name, login=login)
         user.groups.add(groups[AGENT_GROUP])
-        _, was_created = Agent.objects.get_or_create(
+        agent, was_created = Agent.objects.get_or_create(
             user=user, defaults={"team": teams[person.team.name]}
         )
+        if was_created:
+            agent_membership_open(agent=agent)
         created += was_created
     log(
         f"Organisation: {len(teams)} teams, {len(people)} agents ({created} new), "

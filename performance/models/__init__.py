@@ -10,9 +10,11 @@ from performance.models.feeds import (
     Interaction,
 )
 from performance.models.organisation import (
+    MEMBERSHIP_ORIGIN,
     Agent,
     Channel,
     Team,
+    TeamMembership,
     UserPreference,
     validate_time_zone,
 )
@@ -27,6 +29,7 @@ from performance.models.standards import (
 )
 
 __all__ = [
+    "MEMBERSHIP_ORIGIN",
     "RULE_FIELDS",
     "RULE_FIELD_NAMES",
     "STANDARD_FIELDS",
@@ -45,6 +48,7 @@ __all__ = [
     "ServiceStandard",
     "StandardVersion",
     "Team",
+    "TeamMembership",
     "UserPreference",
     "validate_time_zone",
 ]

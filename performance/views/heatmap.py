@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 
 from performance import selectors
 from performance.access import (
+    agent_ids_visible_to,
     teams_led_by,
 )
 from performance.models import (
@@ -127,7 +128,12 @@ def team_heatmap(request: HttpRequest) -> HttpResponse:
         "kind_adjective": KIND_ADJECTIVES[kind],
         "channel": channel,
         "heatmap": heatmap,
-        "rows": selectors.heatmap_cells(heatmap),
+        # Agents who left the team since show with their results of then, but only a
+        # viewer who may see them now (their current team's lead, an admin) opens them.
+        "rows": selectors.heatmap_cells(
+            heatmap,
+            openable=agent_ids_visible_to(request.user, selectors.heatmap_moved_agent_ids(heatmap)),
+        ),
         "in_progress": in_progress,
         "tallies": selectors.heatmap_tallies(heatmap),
         "previous_url": heatmap_url(

@@ -72,8 +72,10 @@ def page(name: str, request) -> str:
         ("agent scorecard", "dave", 7),
         ("heatmap", "bob", 10),
         ("heatmap", "dave", 11),
-        ("evaluation interactions", "alice", 7),
-        ("evaluation interactions", "bob", 7),
+        # The agent's memberships over the period: each fact is read in the zone of the team
+        # the agent was in when it happened (team membership).
+        ("evaluation interactions", "alice", 8),
+        ("evaluation interactions", "bob", 8),
         ("batch list", "bob", 7),
         ("batch list", "dave", 7),
         # + whether the lead may still upload to the batch's source (the re-process button)

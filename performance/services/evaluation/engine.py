@@ -7,6 +7,13 @@ changed are written (evaluation_store). A run that changed rows records its scop
 EvaluationChange in the same transaction, which rewards and coaching consume (see
 performance.signals).
 
+Team membership (performance.services.organisation): an agent's period is judged in the
+team the agent belonged to on the period's first local day (its standards' team scope), and
+each fact falls on the local day of the zone of the team the agent was in when it happened
+(evaluation_measure), so a move keeps past periods where they were. An agent moved mid-week
+finishes that week in the team it started it in; the new team judges from the next period.
+Agents that never moved (nearly all) keep the fast path: their current team, one zone.
+
 Speed (benchmarks/evaluation.py: a month of 5M facts, 1.5M evaluations): the facts are read
 once for every standard; judgements are decided agent by agent in plain tuples and streamed
 to the store, so memory does not grow with the number of rows written.
@@ -14,9 +21,11 @@ to the store, so memory does not grow with the number of rows written.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, make_dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,8 +39,15 @@ from performance.models import (
     RuleFields,
     ServiceStandard,
     StandardVersion,
+    TeamMembership,
 )
-from performance.periods import Period, PeriodKind, period_containing, periods_between
+from performance.periods import (
+    Period,
+    PeriodKind,
+    local_midnight,
+    period_containing,
+    periods_between,
+)
 from performance.services.changes import evaluation_change_record
 from performance.services.evaluation.measure import Measurements, measure
 from performance.services.evaluation.store import JudgedRow, evaluation_store
@@ -113,12 +129,46 @@ class StandardPlan:
         return {rule.threshold_seconds for rule in self.rules}
 
 
+@dataclass(frozen=True, slots=True)
+class MembershipSpan:
+    """One membership of an agent that moved: from local midnight of `starts_on` in its
+    team's zone (the first one: from the beginning) to the next one's start."""
+
+    starts_on: date
+    team_id: int
+    time_zone: str
+
+    def starts_at(self) -> datetime:
+        return local_midnight(self.starts_on, ZoneInfo(self.time_zone))
+
+
 @dataclass(frozen=True)
 class AgentScope:
+    """An agent as the engine sees it: the current team and its zone, and for an agent that
+    ever moved team, every membership in order (empty for the common agent that never did,
+    whose every period is its current team's)."""
+
     agent_id: int
     team_id: int
     time_zone: str
     active: bool
+    memberships: tuple[MembershipSpan, ...] = ()
+
+    def team_on(self, day: date) -> int:
+        """The team judging a period that starts on `day`: the membership covering it."""
+        team_id = self.team_id
+        if self.memberships:
+            team_id = self.memberships[0].team_id
+            for span in self.memberships:
+                if span.starts_on > day:
+                    break
+                team_id = span.team_id
+        return team_id
+
+    def ever_in(self, team_ids: Collection[int]) -> bool:
+        if not self.memberships:
+            return self.team_id in team_ids
+        return any(span.team_id in team_ids for span in self.memberships)
 
 
 @dataclass(frozen=True)
@@ -197,11 +247,23 @@ def standard_plans(standard_ids: Collection[int] | None = None) -> list[Standard
 
 
 def agent_scopes(agent_ids: Collection[int] | None = None) -> list[AgentScope]:
+    """The agents (all when None) with their current team, and the memberships of those that
+    ever moved: two queries, the second reading only moved agents' memberships."""
     agents = Agent.objects.all()
+    memberships = TeamMembership.objects.filter(
+        agent_id__in=TeamMembership.objects.filter(ends_on__isnull=False).values("agent_id")
+    )
     if agent_ids is not None:
-        agents = agents.filter(id__in=list(agent_ids))
+        wanted = list(agent_ids)
+        agents = agents.filter(id__in=wanted)
+        memberships = memberships.filter(agent_id__in=wanted)
+    moved: dict[int, list[MembershipSpan]] = defaultdict(list)
+    for agent_id, starts_on, team_id, zone in memberships.order_by(
+        "agent_id", "starts_on"
+    ).values_list("agent_id", "starts_on", "team_id", "team__time_zone"):
+        moved[agent_id].append(MembershipSpan(starts_on, team_id, zone))
     return [
-        AgentScope(agent_id, team_id, zone, active)
+        AgentScope(agent_id, team_id, zone, active, tuple(moved.get(agent_id, ())))
         for agent_id, team_id, zone, active in agents.values_list(
             "id", "team_id", "team__time_zone", "active"
         )
@@ -251,10 +313,15 @@ def _judged_rows(
         for plan, higher, per_period, is_gate in steps:
             standard_id = plan.standard_id
             for agent in chunk:
-                if plan.team_ids and agent.team_id not in plan.team_ids:
+                # An agent that moved is judged period by period in the team it was in on
+                # the period's first day; every other one in its current team.
+                moved = agent.memberships and plan.team_ids
+                if plan.team_ids and not moved and agent.team_id not in plan.team_ids:
                     continue
                 agent_id = agent.agent_id
                 for start, end, rule, rows, reader in per_period:
+                    if moved and agent.team_on(start) not in plan.team_ids:
+                        continue
                     key = (agent_id, standard_id, start)
                     if only is not None and key not in only:
                         continue

@@ -2,9 +2,11 @@
 
 The facts are read once, grouped by agent and local day, whatever the standards' channels,
 periods and time zones: each aggregate filters its own channel, each fact's local day comes
-from its agent's team zone, and weeks and months are the sums of their days. Only
-aggregates that do not add up (distinct counts) get a grouped query per period kind. Rows
-are streamed from the database and only the columns each period kind reads are kept.
+from the zone of the team its agent was in when it happened (the current team's for agents
+that never moved; a branch per membership only for those that did), and weeks and months
+are the sums of their days. Only aggregates that do not add up (distinct counts) get a
+grouped query per period kind. Rows are streamed from the database and only the columns
+each period kind reads are kept.
 """
 
 from __future__ import annotations
@@ -12,14 +14,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import Aggregate, CharField, Count, DateField, F, Func, Q, Sum
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    F,
+    Func,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import Expression
 
 from performance.metrics import METRICS, Ratio
@@ -68,33 +82,75 @@ class LocalPeriodStart(Func):
         )
 
 
+# For an agent that moved team: where each membership starts (the first one: None, from the
+# beginning) and its zone, in order.
+MovedZones = dict[int, list[tuple[datetime | None, str]]]
+
+
 class AgentZone(Func):
     """The time zone of a fact's agent, from a mapping of zone -> agent ids (PostgreSQL):
-    a hashed array lookup per row, much cheaper than joining agents and teams."""
+    a hashed array lookup per row, much cheaper than joining agents and teams. Agents that
+    moved team (`moved`) are looked up first, and only they get a branch per membership
+    reading the fact's time."""
 
     output_field = CharField()
 
-    def __init__(self, agent_ids_by_zone: dict[str, list[int]]) -> None:
-        super().__init__(F("agent_id"))
+    def __init__(self, agent_ids_by_zone: dict[str, list[int]], moved: MovedZones) -> None:
+        super().__init__(F("agent_id"), F("started_at"))
         self.zones = sorted(agent_ids_by_zone.items())
+        self.moved = sorted(moved.items())
 
     def as_sql(self, compiler, connection, **extra_context):
         raise NotSupportedError(f"agent zones are not implemented for {connection.vendor}")
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        (agent,) = self.get_source_expressions()
+        agent, started_at = self.get_source_expressions()
         agent_sql, agent_params = compiler.compile(agent)
-        *tested, (last_zone, _) = self.zones
+        started_sql, started_params = compiler.compile(started_at)
         # Typed like the column: PostgreSQL hashes `= ANY(array)` only for the column's own
         # type (a list of small ids would otherwise go as int2[] and be searched linearly).
         array_type = Interaction._meta.get_field("agent").target_field.db_type(connection)
-        cases = " ".join(f"WHEN {agent_sql} = ANY(%s::{array_type}[]) THEN %s" for _ in tested)
-        params = [value for zone, ids in tested for value in (*agent_params, ids, zone)]
-        if not tested:
+        cases, params = [], []
+        if self.moved:
+            branches, branch_params = [], []
+            for agent_id, spans in self.moved:
+                for starts_at, zone in reversed(spans):
+                    if starts_at is None:
+                        branches.append(f"WHEN {agent_sql} = %s THEN %s")
+                        branch_params += [*agent_params, agent_id, zone]
+                    else:
+                        branches.append(f"WHEN {agent_sql} = %s AND {started_sql} >= %s THEN %s")
+                        branch_params += [*agent_params, agent_id, *started_params, starts_at, zone]
+            cases.append(
+                f"WHEN {agent_sql} = ANY(%s::{array_type}[]) THEN (CASE {' '.join(branches)} END)"
+            )
+            params += [*agent_params, [agent_id for agent_id, _ in self.moved], *branch_params]
+        if not self.zones:
+            tested, last_zone = [], "UTC"
+        else:
+            *tested, (last_zone, _) = self.zones
+        cases += [f"WHEN {agent_sql} = ANY(%s::{array_type}[]) THEN %s" for _ in tested]
+        params += [value for zone, ids in tested for value in (*agent_params, ids, zone)]
+        if not cases:
             return "%s", [last_zone]
         # The last zone takes every other agent: facts of agents outside the run are
         # measured but never judged.
-        return f"(CASE {cases} ELSE %s END)", [*params, last_zone]
+        return f"(CASE {' '.join(cases)} ELSE %s END)", [*params, last_zone]
+
+
+def moved_agent_zone(moved: MovedZones) -> Expression:
+    """The zone of a fact's agent on SQLite: the current team's, by a join, except for
+    agents that moved team, whose membership at the fact's time decides."""
+    branches = [
+        When(
+            Q(agent_id=agent_id) & (Q() if starts_at is None else Q(started_at__gte=starts_at)),
+            then=Value(zone),
+        )
+        for agent_id, spans in sorted(moved.items())
+        for starts_at, zone in reversed(spans)
+    ]
+    current = F("agent__team__time_zone")
+    return Case(*branches, default=current, output_field=CharField()) if branches else current
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,19 +210,31 @@ class _GroupedQuery:
     ) -> Iterator[tuple]:
         """(agent, period start, *columns) per agent and period with facts."""
         zones: dict[str, list[int]] = defaultdict(list)
+        moved: MovedZones = {}
+        every_zone = set()
         for agent in agents:
-            zones[agent.time_zone].append(agent.agent_id)
+            if agent.memberships:
+                moved[agent.agent_id] = [
+                    (None if index == 0 else span.starts_at(), span.time_zone)
+                    for index, span in enumerate(agent.memberships)
+                ]
+                every_zone.update(span.time_zone for span in agent.memberships)
+            else:
+                zones[agent.time_zone].append(agent.agent_id)
+                every_zone.add(agent.time_zone)
         first, last = period_containing(since, self.kind), period_containing(until, self.kind)
         # From the earliest zone's first midnight to the latest zone's last one: a fact
         # beyond its own zone's bounds falls in a period outside the range, never judged.
         facts = Interaction.objects.filter(
-            started_at__gte=min(first.bounds(ZoneInfo(zone))[0] for zone in zones),
-            started_at__lt=max(last.bounds(ZoneInfo(zone))[1] for zone in zones),
+            started_at__gte=min(first.bounds(ZoneInfo(zone))[0] for zone in every_zone),
+            started_at__lt=max(last.bounds(ZoneInfo(zone))[1] for zone in every_zone),
         )
         if restrict_agents:
             facts = facts.filter(agent_id__in=[agent.agent_id for agent in agents])
         zone = (
-            AgentZone(zones) if connection.vendor == "postgresql" else F("agent__team__time_zone")
+            AgentZone(zones, moved)
+            if connection.vendor == "postgresql"
+            else moved_agent_zone(moved)
         )
         grouped = (
             facts.annotate(period_start=LocalPeriodStart(self.kind, "started_at", zone))

@@ -154,7 +154,7 @@ def _counts_by_period(
     """Judgements of `plans` (the judged standard first, then its gate), tallied per period."""
     scope = plans[0].team_ids
     if scope:
-        agents = [agent for agent in agents if agent.team_id in scope]
+        agents = [agent for agent in agents if agent.ever_in(scope)]
     judgements = compute_judgements(
         plans,
         agents,

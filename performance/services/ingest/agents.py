@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,8 +13,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_noop
 
 from performance.feeds import Message
-from performance.models import Agent, AgentExternalId, FeedSource
+from performance.models import Agent, AgentExternalId, FeedSource, TeamMembership
+from performance.periods import local_midnight
 from performance.roles import AGENT_GROUP
+from performance.services.organisation import agent_membership_open
 
 
 class FeedAgentRefused(Exception):
@@ -35,6 +38,8 @@ class AgentDirectory:
     team_ids: dict[int, int] = field(default_factory=dict)
     # Keys refused once in this batch are refused again without asking the database.
     refusals: dict[str, FeedAgentRefused] = field(default_factory=dict)
+    # Agents that moved team: where each later membership starts and its zone, latest first.
+    moves: dict[int, list[tuple[datetime, zoneinfo.ZoneInfo]]] = field(default_factory=dict)
 
     @classmethod
     def for_source(cls, source: FeedSource) -> AgentDirectory:
@@ -54,7 +59,32 @@ class AgentDirectory:
         for agent_id, team_id, zone in teams_and_zones:
             directory.time_zones[agent_id] = zones.setdefault(zone, zoneinfo.ZoneInfo(zone))
             directory.team_ids[agent_id] = team_id
+        moved = TeamMembership.objects.filter(
+            agent_id__in=TeamMembership.objects.filter(ends_on__isnull=False).values("agent_id")
+        ).order_by("agent_id", "starts_on")
+        first_zone: dict[int, zoneinfo.ZoneInfo] = {}
+        for agent_id, starts_on, zone_name in moved.values_list(
+            "agent_id", "starts_on", "team__time_zone"
+        ):
+            zone = zones.setdefault(zone_name, zoneinfo.ZoneInfo(zone_name))
+            if agent_id not in first_zone:
+                first_zone[agent_id] = zone
+                continue
+            directory.moves.setdefault(agent_id, []).insert(
+                0, (local_midnight(starts_on, zone), zone)
+            )
+        for agent_id, zone in first_zone.items():
+            # Before its first move, an agent's facts are in its first team's zone.
+            directory.time_zones[agent_id] = zone
         return directory
+
+    def local_date(self, agent_id: int, instant: datetime) -> date:
+        """The local date of `instant` for an agent: in the zone of the team the agent was
+        in at that time (as the evaluation engine reads it)."""
+        for starts_at, zone in self.moves.get(agent_id, ()):
+            if instant >= starts_at:
+                return instant.astimezone(zone).date()
+        return instant.astimezone(self.time_zones[agent_id]).date()
 
     def resolve(self, key: str) -> int | None:
         """The agent a key names; an unknown one is created when the source allows it.
@@ -110,6 +140,7 @@ def agent_create_from_feed(*, source: FeedSource, key: str) -> Agent:
         raise refusal from None
     user.groups.add(Group.objects.get(name=AGENT_GROUP))
     agent = Agent.objects.create(user=user, team=source.default_team)
+    agent_membership_open(agent=agent)
     if source.agent_match == FeedSource.AgentMatch.EXTERNAL_ID:
         AgentExternalId.objects.create(source=source, external_id=key, agent=agent)
     return agent

@@ -389,8 +389,7 @@ class ChunkApplier:
             )
 
     def _touch(self, fact: Fact) -> tuple[int, date]:
-        zone = self.directory.time_zones[fact["agent_id"]]
-        return fact["agent_id"], fact["started_at"].astimezone(zone).date()
+        return fact["agent_id"], self.directory.local_date(fact["agent_id"], fact["started_at"])
 
 
 def reference_errors(
