@@ -17,6 +17,7 @@ from performance.models.organisation import (
     validate_time_zone,
 )
 from performance.models.standards import (
+    MEANING_FIELDS,
     RULE_FIELD_NAMES,
     RULE_FIELDS,
     STANDARD_FIELDS,
@@ -27,6 +28,7 @@ from performance.models.standards import (
 )
 
 __all__ = [
+    "MEANING_FIELDS",
     "RULE_FIELDS",
     "RULE_FIELD_NAMES",
     "STANDARD_FIELDS",
