@@ -25,9 +25,9 @@ from performance.models.standards import validate_start_day
 from performance.tasks import evaluate_standard as evaluate_standard_task
 
 FIXED_ONCE_EVALUATED = gettext_lazy(
-    "This standard already has evaluations, judged for this %(field)s: changing it would "
-    "mix two meanings under one standard. Clone the standard instead (the “Clone as a new "
-    "standard” button), and end this one."
+    "This standard already has evaluations: changing its %(field)s would mix two meanings "
+    "under one standard. Clone the standard instead (the “Clone as a new standard” button), "
+    "and end this one."
 )
 
 
