@@ -254,3 +254,18 @@ class TestEveryEntryPointRefusesKeysOutsideTheRange:
     def test_evaluate_command(self, option, key):
         with pytest.raises(CommandError, match=re.escape(parse_error(key))):
             call_command("evaluate", option, key)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--start", "0046-01-01"], "'0046-01-01' is outside the years 2000 to 2099."),
+        (["--start", "2099-12-01", "--days", "60"], "'2100-01-29' is outside the years"),
+        (["--days", str(10**5)], "outside the years 2000 to 2099"),
+        (["--days", str(10**7)], "reaches beyond the calendar"),
+        (["--start", "2026-01-01", "--days", str(10**12)], "reaches beyond the calendar"),
+    ],
+)
+def test_generate_feed_refuses_days_outside_the_range(tmp_path, arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("generate_feed", str(tmp_path / "feed.csv"), "--rows", "1", *arguments)
