@@ -191,6 +191,11 @@ STORAGES = {
 FEED_STORAGE_DIR = Path(env_str("FEED_STORAGE_DIR", str(BASE_DIR / "var" / "feeds")))
 FEED_MAX_BYTES = env_int("FEED_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# The most days one re-score covers: a standard's save (a rule change, new dates) and one
+# `manage.py evaluate` run; longer spans are refused with a message saying how to split them.
+# At most the years periods are kept for (periods.EARLIEST_DAY..LATEST_DAY).
+STANDARD_RESCORE_MAX_DAYS = env_int("STANDARD_RESCORE_MAX_DAYS", 400, minimum=1, maximum=36_524)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

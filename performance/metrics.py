@@ -89,6 +89,9 @@ class Metric:
     aggregates: Callable[[int | None, Q], Ratio]
     explanation: str
     columns: tuple[Column, ...]
+    # The values a target or stretch target may take (inclusive): what the formula can yield,
+    # or a sane maximum where it has none (durations, counts).
+    bounds: tuple[float, float]
     needs_threshold: bool = False
     # What one row behind the number adds to the sample: itself, or (contacts per case) its
     # resolved case, counted once however many contacts it took; None: nothing.
@@ -101,6 +104,11 @@ class Metric:
     def sample_of(self, facts: Iterable[object]) -> int:
         """The sample size the rows behind a number make (the engine counts it in SQL)."""
         return len({key for key in map(self.sample_key, facts) if key is not None})
+
+    def within_bounds(self, value: float) -> bool:
+        """Whether a target (or stretch target) is a value this metric can take; never NaN."""
+        low, high = self.bounds
+        return low <= value <= high
 
     def is_beyond(self, stretch: float, target: float) -> bool:
         """Whether a stretch target lies beyond the target in this metric's direction."""
@@ -203,6 +211,14 @@ def _volume(threshold: int | None, scope: Q) -> Ratio:
     )
 
 
+# The longest duration a standard may name (targets of time metrics, sla thresholds): a week,
+# beyond any e-mail first-response goal.
+MAX_SECONDS = 7 * 24 * 60 * 60
+# The most contacts a volume target or contacts-per-case target may ask for.
+MAX_COUNT = 1_000_000
+SECONDS = (0.0, float(MAX_SECONDS))
+PERCENT = (0.0, 100.0)
+
 HANDLE = Column(_("Handle time"), "handle_seconds", "duration")
 FIRST_RESPONSE = Column(_("First response"), "first_response_seconds", "duration")
 CASE = Column(_("Case"), "case_id")
@@ -217,6 +233,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions with a handle time (abandoned excluded)"),
             _mean("handle_seconds", only=~Q(abandoned=True)),
+            bounds=SECONDS,
             explanation=_(
                 "The mean handle time of these interactions (abandoned contacts are left out)."
             ),
@@ -229,6 +246,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions with a first response time"),
             _mean("first_response_seconds"),
+            bounds=SECONDS,
             explanation=_("The mean first response time of these interactions."),
             columns=(FIRST_RESPONSE,),
         ),
@@ -239,6 +257,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions with a wait time"),
             _mean("wait_seconds"),
+            bounds=SECONDS,
             explanation=_(
                 "The mean time these contacts waited in the queue before being answered."
             ),
@@ -252,6 +271,7 @@ METRICS: dict[str, Metric] = {
             _("interactions with a first response time"),
             _sla,
             needs_threshold=True,
+            bounds=PERCENT,
             explanation=_("The share of these interactions answered within the threshold."),
             columns=(
                 FIRST_RESPONSE,
@@ -265,6 +285,7 @@ METRICS: dict[str, Metric] = {
             Direction.HIGHER,
             _("interactions where FCR is known"),
             _percent_of("first_contact_resolution", Q(first_contact_resolution=True)),
+            bounds=PERCENT,
             explanation=_("The share of these interactions resolved on the first contact."),
             columns=(
                 CASE,
@@ -283,6 +304,7 @@ METRICS: dict[str, Metric] = {
             Direction.HIGHER,
             _("CSAT responses"),
             _percent_of("csat", Q(csat__gte=4)),
+            bounds=PERCENT,
             explanation=_("The share of these survey responses that are 4 or 5."),
             columns=(
                 Column(_("CSAT (1-5)"), "csat", "number"),
@@ -296,6 +318,7 @@ METRICS: dict[str, Metric] = {
             Direction.HIGHER,
             _("NPS responses"),
             _nps,
+            bounds=(-100.0, 100.0),
             explanation=_("The share of promoters (9-10) minus the share of detractors (0-6)."),
             columns=(
                 Column(_("NPS (0-10)"), "nps", "number"),
@@ -309,6 +332,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("CES responses"),
             _mean("ces"),
+            bounds=(1.0, 7.0),
             explanation=_("The mean customer effort score of these responses (lower is better)."),
             columns=(Column(_("CES (1-7)"), "ces", "number"),),
         ),
@@ -319,6 +343,7 @@ METRICS: dict[str, Metric] = {
             Direction.HIGHER,
             _("QA evaluations"),
             _mean("qa_score"),
+            bounds=PERCENT,
             explanation=_("The mean quality score of these evaluations."),
             columns=(Column(_("QA score"), "qa_score", "number"),),
         ),
@@ -329,6 +354,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("resolved cases"),
             _contacts_per_case,
+            bounds=(1.0, float(MAX_COUNT)),
             explanation=_("All interactions divided by the number of distinct resolved cases."),
             columns=(CASE, Column(_("Resolved"), "resolved", "flag")),
             sample_key=_resolved_case,
@@ -340,6 +366,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions"),
             _rate("transferred"),
+            bounds=PERCENT,
             explanation=_("The share of these interactions that were transferred."),
             columns=(Column(_("Transferred"), "transferred", "flag", good_when=False),),
         ),
@@ -350,6 +377,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions"),
             _rate("escalated"),
+            bounds=PERCENT,
             explanation=_("The share of these interactions that were escalated."),
             columns=(Column(_("Escalated"), "escalated", "flag", good_when=False),),
         ),
@@ -360,6 +388,7 @@ METRICS: dict[str, Metric] = {
             Direction.LOWER,
             _("interactions"),
             _rate("abandoned"),
+            bounds=PERCENT,
             explanation=_("The share of these interactions that were abandoned."),
             columns=(Column(_("Abandoned"), "abandoned", "flag", good_when=False),),
         ),
@@ -370,6 +399,7 @@ METRICS: dict[str, Metric] = {
             Direction.HIGHER,
             _("interactions"),
             _volume,
+            bounds=(0.0, float(MAX_COUNT)),
             explanation=_("The number of these interactions."),
             columns=(HANDLE,),
         ),

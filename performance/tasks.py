@@ -40,11 +40,15 @@ def evaluate_recent_periods() -> int:
 
 
 @shared_task(name="performance.evaluate_standard", acks_late=True)
-def evaluate_standard(standard_id: int, since: str) -> int:
-    """Score a new or changed standard from `since` to yesterday."""
+def evaluate_standard(standard_id: int, since: str, until: str | None = None) -> int:
+    """Score a new or changed standard from `since` to `until` (default and at most
+    yesterday)."""
     from performance.services.evaluation import evaluate_periods
 
-    first, last = date.fromisoformat(since), timezone.localdate() - timedelta(days=1)
+    last = timezone.localdate() - timedelta(days=1)
+    if until is not None:
+        last = min(last, date.fromisoformat(until))
+    first = date.fromisoformat(since)
     if first > last:
         return 0
     return evaluate_periods(since=first, until=last, standard_ids=[standard_id]).total

@@ -89,6 +89,14 @@ def setting(name: str, **env: str) -> str:
         ),
         ({"DEBUG": "true", "FEED_MAX_BYTES": "0"}, "FEED_MAX_BYTES='0' must be at least 1"),
         (
+            {"DEBUG": "true", "STANDARD_RESCORE_MAX_DAYS": "0"},
+            "STANDARD_RESCORE_MAX_DAYS='0' must be at least 1",
+        ),
+        (
+            {"DEBUG": "true", "STANDARD_RESCORE_MAX_DAYS": "99999"},
+            "STANDARD_RESCORE_MAX_DAYS='99999' must be at most 36524",
+        ),
+        (
             {"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"},
             "TIME_ZONE='Mars/Olympus' is not an IANA time zone",
         ),
@@ -156,6 +164,8 @@ def test_readers(monkeypatch):
     assert env_bool("FLAG", False) is True
     assert env_bool("UNSET_FLAG", True) is True
     assert env_int("SIZE", 1) == 42
+    assert env_int("SIZE", 1, maximum=42) == 42
+    assert env_int("UNSET_SIZE", 400, minimum=1, maximum=500) == 400
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
     assert env_time_zone("ZONE", "UTC") == "America/Sao_Paulo"
 

@@ -7,6 +7,7 @@ evaluations and versions are read-only (the engine writes them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,7 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AdminDateWidget
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -27,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from performance.admin.base import ReadOnlyAdmin
 from performance.metrics import Direction
 from performance.models import (
+    MEANING_FIELDS,
     RULE_FIELD_NAMES,
     STANDARD_FIELDS,
     Channel,
@@ -41,7 +43,12 @@ from performance.services.evaluation.preview import (
     PreviewRow,
     preview_rule,
 )
-from performance.services.standards import standard_save
+from performance.services.standards import (
+    standard_end,
+    standard_end_validate,
+    standard_save,
+    standard_validate,
+)
 from performance.templatetags.metric_format import channel_label
 
 ALL_CHANNELS_LABEL = _("All channels")
@@ -58,6 +65,12 @@ def _gate_label(standard: ServiceStandard) -> str:
     return f"{standard.name} ({standard.get_metric_display()}, {standard.period})"
 
 
+def _ends_before(original: ServiceStandard, first_day_of_clone) -> bool:
+    """Whether ending `original` the day before its clone starts would shorten it."""
+    last_day = first_day_of_clone - timedelta(days=1)
+    return original.active_until is None or original.active_until > last_day
+
+
 class ServiceStandardAdminForm(forms.ModelForm):
     effective_from = forms.DateField(
         label=_("Rule changes take effect from"),
@@ -68,6 +81,22 @@ class ServiceStandardAdminForm(forms.ModelForm):
             "earlier periods keep the version they were evaluated with."
         ),
     )
+    # Adding a clone of a standard (the "Clone as a new standard" button).
+    clone_of = forms.ModelChoiceField(
+        queryset=ServiceStandard.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    end_original = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("End the original standard"),
+        help_text=_(
+            "The original's last day becomes the day before this one starts, so the two never "
+            "judge the same period."
+        ),
+    )
+
+    # Set on a form built for the rule preview: it judges the draft, saves nothing.
+    for_preview = False
 
     class Meta:
         model = ServiceStandard
@@ -87,6 +116,41 @@ class ServiceStandardAdminForm(forms.ModelForm):
         if self.instance.pk is None:
             # The first version takes effect from `active_from`.
             self.fields.pop("effective_from", None)
+        else:
+            self.fields.pop("clone_of", None)
+            self.fields.pop("end_original", None)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors or self.for_preview:
+            return
+        teams = self.cleaned_data.get("teams")
+        try:
+            standard_validate(
+                standard=self.instance,
+                team_ids=None if teams is None else [team.pk for team in teams],
+                effective_from=self.cleaned_data.get("effective_from"),
+            )
+        except ValidationError as error:
+            for name, problems in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, problems)
+        original = self.cleaned_data.get("clone_of")
+        if (
+            original is not None
+            and self.cleaned_data.get("end_original")
+            and _ends_before(original, self.instance.active_from)
+        ):
+            try:
+                standard_end_validate(
+                    standard_id=original.pk,
+                    last_day=self.instance.active_from - timedelta(days=1),
+                )
+            except ValidationError as error:
+                self.add_error(
+                    "end_original",
+                    gettext("“%(name)s” cannot end the day before this one starts: %(why)s")
+                    % {"name": original.name, "why": " ".join(error.messages)},
+                )
 
 
 class PreviewOptionsForm(forms.Form):
@@ -246,16 +310,36 @@ class ServiceStandardAdmin(admin.ModelAdmin):
     filter_horizontal = ["teams"]
     save_on_top = True  # so Enter in a field saves instead of pressing "Preview this rule"
 
-    IMMUTABLE = ["metric", "period", "channel"]
+    # A different metric, period or channel is a different standard, not a new version:
+    # fixed once the standard has evaluations (clone it instead).
+    IMMUTABLE = ["metric", "period", "channel", "teams"]
+    actions = ["clone_selected"]
+
+    @staticmethod
+    def _evaluated(obj: ServiceStandard | None) -> bool:
+        return obj is not None and Evaluation.objects.filter(standard_id=obj.pk).exists()
+
+    def _cloned_from(self, request: HttpRequest) -> ServiceStandard | None:
+        """The standard the add page clones (?clone=<id>, or the posted clone_of)."""
+        key = request.POST.get("clone_of") or request.GET.get("clone")
+        if not key or not str(key).isdigit():
+            return None
+        return ServiceStandard.objects.filter(pk=int(key)).first()
 
     def get_fieldsets(self, request: HttpRequest, obj: ServiceStandard | None = None) -> list:
         rule = [name for name in RULE_FIELD_NAMES if name not in COACHING_FIELDS]
         what = ["name", "metric", "channel", "period", "teams"]
+        description = None
         if obj is not None:
-            what[2] = "channel_label"
             rule = ["current_version", *rule, "effective_from"]
-        return [
-            (None, {"fields": what}),
+            if self._evaluated(obj):
+                what[2] = "channel_label"
+                description = gettext(
+                    "Metric, channel, period and teams are fixed once the standard has "
+                    "evaluations: to measure something else, clone it as a new standard."
+                )
+        fieldsets = [
+            (None, {"fields": what, "description": description}),
             (_("Rule"), {"fields": rule}),
             (
                 _("Coaching"),
@@ -263,15 +347,52 @@ class ServiceStandardAdmin(admin.ModelAdmin):
             ),
             (_("Active dates"), {"fields": [("active_from", "active_until")]}),
         ]
+        if obj is None and (original := self._cloned_from(request)) is not None:
+            fieldsets.append(
+                (
+                    gettext("Clone of “%(name)s”") % {"name": original.name},
+                    {"fields": ["clone_of", "end_original"]},
+                )
+            )
+        return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: ServiceStandard | None = None):
         if obj is None:
             return []
-        # A different metric, period or channel is a different standard, not a new version.
-        return [*self.IMMUTABLE, "channel_label", "current_version"]
+        if self._evaluated(obj):
+            return [*self.IMMUTABLE, "channel_label", "current_version"]
+        return ["current_version"]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        return {"active_from": timezone.localdate(), **super().get_changeform_initial_data(request)}
+        original = self._cloned_from(request)
+        if original is None:
+            return {
+                "active_from": timezone.localdate(),
+                **super().get_changeform_initial_data(request),
+            }
+        return {
+            "name": gettext("%(name)s (copy)") % {"name": original.name},
+            "active_from": timezone.localdate(),
+            **{name: getattr(original, name) for name in MEANING_FIELDS if name != "teams"},
+            "teams": list(original.teams.values_list("pk", flat=True)),
+            **{name: getattr(original, name) for name in RULE_FIELD_NAMES},
+            "quality_gate": original.quality_gate_id,
+            "clone_of": original.pk,
+            "end_original": True,
+        }
+
+    @admin.action(description=_("Clone as a new standard"))
+    def clone_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Select exactly one standard to clone."), messages.WARNING
+            )
+            return None
+        return HttpResponseRedirect(self.clone_url(queryset.get()))
+
+    def clone_url(self, standard: ServiceStandard) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}"
+        return f"{reverse(f'{name}_add')}?clone={standard.pk}"
 
     def save_model(
         self, request: HttpRequest, obj: ServiceStandard, form: forms.ModelForm, change: bool
@@ -294,6 +415,21 @@ class ServiceStandardAdmin(admin.ModelAdmin):
             if version.effective_from < timezone.localdate():
                 note += " " + gettext("Periods from then to yesterday are being re-scored.")
             self.message_user(request, note, messages.INFO)
+        original = form.cleaned_data.get("clone_of")
+        if (
+            not change
+            and original is not None
+            and form.cleaned_data.get("end_original")
+            and _ends_before(original, obj.active_from)
+        ):
+            last_day = obj.active_from - timedelta(days=1)
+            standard_end(standard=original, last_day=last_day, changed_by=request.user)
+            self.message_user(
+                request,
+                gettext("“%(name)s” now ends on %(day)s.")
+                % {"name": original.name, "day": date_format(last_day, "DATE_FORMAT")},
+                messages.INFO,
+            )
 
     # --- list columns ----------------------------------------------------------------------
 
@@ -365,6 +501,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
         context["preview_url"] = self._preview_url(saved)
         context["max_preview_periods"] = MAX_PREVIEW_PERIODS
         if saved is not None:
+            context["clone_url"] = self.clone_url(saved)
             context["versions"] = saved.versions.select_related("quality_gate", "created_by")
             context["evaluations_url"] = (
                 reverse("admin:performance_evaluation_changelist")
@@ -395,6 +532,7 @@ class ServiceStandardAdmin(admin.ModelAdmin):
         # Binding fills this copy with the form's values: it is the draft, never saved.
         draft = self.get_object(request, unquote(object_id)) if original is not None else None
         form = form_class(request.POST, request.FILES, instance=draft)
+        form.for_preview = True
         options = PreviewOptionsForm(request.POST)
         context: dict = {"preview_periods": request.POST.get("preview_periods", "")}
         if form.is_valid() and options.is_valid():

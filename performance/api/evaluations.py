@@ -29,7 +29,12 @@ from performance.access import (
     agent_for_user_or_404,
     evaluations_visible_to,
 )
-from performance.api.common import DIRECTION_CHOICES, NOT_LOGGED_IN, PeoplePagination
+from performance.api.common import (
+    DIRECTION_CHOICES,
+    NOT_LOGGED_IN,
+    PeoplePagination,
+    SupportedDateField,
+)
 from performance.metrics import METRIC_CHOICES
 from performance.models import Agent, Evaluation
 from performance.periods import (
@@ -51,11 +56,13 @@ class EvaluationFilterSerializer(serializers.Serializer):
     agent = serializers.IntegerField(required=False, help_text="An agent id.")
     standard = serializers.IntegerField(required=False, help_text="A standard id.")
     team = serializers.IntegerField(required=False, help_text="A team id.")
-    since = serializers.DateField(
-        required=False, help_text="Periods starting on or after this day (YYYY-MM-DD)."
+    since = SupportedDateField(
+        required=False,
+        help_text="Periods starting on or after this day (YYYY-MM-DD, years 2000 to 2099).",
     )
-    until = serializers.DateField(
-        required=False, help_text="Periods starting on or before this day (YYYY-MM-DD)."
+    until = SupportedDateField(
+        required=False,
+        help_text="Periods starting on or before this day (YYYY-MM-DD, years 2000 to 2099).",
     )
     outcome = serializers.ChoiceField(
         choices=Evaluation.Outcome.choices,

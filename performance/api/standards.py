@@ -197,18 +197,23 @@ def _model_errors(exc: ModelValidationError) -> dict[str, list[str]]:
 def _write_standard(
     standard: ServiceStandard, data: dict[str, Any], user: AbstractBaseUser
 ) -> ServiceStandard:
-    """Apply the input to `standard`, validate it as the admin form does, and save it.
-    Call inside a transaction (the teams are set after the standard is saved)."""
+    """Apply the input to `standard`, validate it as the admin form does (the model's bounds,
+    then what `standard_validate` refuses: new meaning once evaluated, a re-score too long),
+    and save it. Call inside a transaction."""
     for name, value in data.items():
         if name not in ("teams", "effective_from"):
             setattr(standard, name, value)
+    teams = data.get("teams")
     try:
         standard.full_clean(exclude=["teams"])
+        standard_save(
+            standard=standard,
+            changed_by=user,
+            effective_from=data.get("effective_from"),
+            team_ids=None if teams is None else [team.pk for team in teams],
+        )
     except ModelValidationError as exc:
         raise serializers.ValidationError(_model_errors(exc)) from None
-    standard_save(standard=standard, changed_by=user, effective_from=data.get("effective_from"))
-    if "teams" in data:
-        standard.teams.set(data["teams"])
     return standard
 
 
@@ -261,7 +266,10 @@ UPDATE_DESCRIPTION = (
     "Validated like the admin form. A changed rule (target, stretch, threshold, minimum "
     "sample, points, gate, coaching rule) becomes a new version that applies to periods "
     "starting on or after `effective_from` (default today); evaluations already computed "
-    "keep the version they were computed with. Name, scope and dates change in place."
+    "keep the version they were computed with. Name and dates change in place, and the days "
+    "new dates add or remove are re-scored. Once the standard has evaluations, its metric, "
+    "period, channel and teams are fixed (400: clone it instead). A save that would re-score "
+    "more than STANDARD_RESCORE_MAX_DAYS days is refused (400)."
 )
 
 

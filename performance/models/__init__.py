@@ -19,6 +19,7 @@ from performance.models.organisation import (
     validate_time_zone,
 )
 from performance.models.standards import (
+    MEANING_FIELDS,
     RULE_FIELD_NAMES,
     RULE_FIELDS,
     STANDARD_FIELDS,
@@ -29,6 +30,7 @@ from performance.models.standards import (
 )
 
 __all__ = [
+    "MEANING_FIELDS",
     "MEMBERSHIP_ORIGIN",
     "RULE_FIELDS",
     "RULE_FIELD_NAMES",

@@ -2,15 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from performance.metrics import METRIC_CHOICES, METRICS, Metric
+from performance.metrics import MAX_SECONDS, METRIC_CHOICES, METRICS, Metric
 from performance.models.organisation import Agent, Team
-from performance.periods import PERIOD_CHOICES
+from performance.periods import EARLIEST_DAY, LATEST_DAY, PERIOD_CHOICES
+
+# Sane maxima of a rule's whole numbers: far beyond any real standard, far below what
+# would overflow a column or a points total.
+MAX_MIN_SAMPLE = 100_000
+MAX_POINTS = 10_000
+MAX_COACHING_WINDOW = 52
+# How far ahead a standard (or a rule change) may be dated: a year, for planning.
+DAYS_AHEAD = 366
+
+
+def latest_start_day() -> date:
+    """The last day a standard may start or a rule change take effect: a year from today."""
+    return timezone.localdate() + timedelta(days=DAYS_AHEAD)
+
+
+def validate_supported_day(day: date) -> None:
+    """A day within the years Atendo keeps periods for (periods.EARLIEST_DAY..LATEST_DAY)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(
+            _("%(day)s is outside the supported days %(first)s to %(last)s."),
+            code="day_out_of_range",
+            params={
+                "day": date_format(day, "SHORT_DATE_FORMAT"),
+                "first": date_format(EARLIEST_DAY, "SHORT_DATE_FORMAT"),
+                "last": date_format(LATEST_DAY, "SHORT_DATE_FORMAT"),
+            },
+        )
+
+
+def validate_start_day(day: date) -> None:
+    """A day a standard may start on, or a rule change take effect from: supported and no
+    more than a year ahead."""
+    validate_supported_day(day)
+    latest = latest_start_day()
+    if day > latest:
+        raise ValidationError(
+            _("%(day)s is more than a year ahead: choose a day up to %(latest)s."),
+            code="day_too_far_ahead",
+            params={
+                "day": date_format(day, "SHORT_DATE_FORMAT"),
+                "latest": date_format(latest, "SHORT_DATE_FORMAT"),
+            },
+        )
 
 
 class RuleFields(models.Model):
@@ -30,18 +78,23 @@ class RuleFields(models.Model):
     threshold_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SECONDS)],
         help_text=_("Service level only: first responses within this count."),
         verbose_name=_("threshold (s)"),
     )
     min_sample = models.PositiveIntegerField(
         default=10,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_MIN_SAMPLE)],
         help_text=_("Below this many data points the period is 'insufficient data'."),
         verbose_name=_("minimum sample"),
     )
-    points_met = models.PositiveIntegerField(default=10, verbose_name=_("points when met"))
+    points_met = models.PositiveIntegerField(
+        default=10, validators=[MaxValueValidator(MAX_POINTS)], verbose_name=_("points when met")
+    )
     points_exceeded = models.PositiveIntegerField(
-        default=20, verbose_name=_("points when exceeded")
+        default=20,
+        validators=[MaxValueValidator(MAX_POINTS)],
+        verbose_name=_("points when exceeded"),
     )
     quality_gate = models.ForeignKey(
         "performance.ServiceStandard",
@@ -54,13 +107,13 @@ class RuleFields(models.Model):
     )
     coaching_missed = models.PositiveSmallIntegerField(
         default=2,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COACHING_WINDOW)],
         help_text=_("Coaching rule: missed in K ..."),
         verbose_name=_("coaching: missed (K)"),
     )
     coaching_window = models.PositiveSmallIntegerField(
         default=3,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COACHING_WINDOW)],
         help_text=_("... of the last N periods."),
         verbose_name=_("coaching: window (N)"),
     )
@@ -100,10 +153,16 @@ class ServiceStandard(RuleFields):
         max_length=8, choices=PERIOD_CHOICES, default="week", verbose_name=_("period")
     )
     active_from = models.DateField(
-        help_text=_("First day this standard applies."), verbose_name=_("active from")
+        validators=[validate_start_day],
+        help_text=_("First day this standard applies."),
+        verbose_name=_("active from"),
     )
     active_until = models.DateField(
-        null=True, blank=True, help_text=_("Last day; blank: open."), verbose_name=_("active until")
+        null=True,
+        blank=True,
+        validators=[validate_supported_day],
+        help_text=_("Last day; blank: open."),
+        verbose_name=_("active until"),
     )
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
 
@@ -111,6 +170,30 @@ class ServiceStandard(RuleFields):
         verbose_name = _("service standard")
         verbose_name_plural = _("service standards")
         ordering = ["name"]
+        # The bounds clean() explains, kept by the database too (cheap: one row's columns).
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_from__gte=EARLIEST_DAY, active_from__lte=LATEST_DAY),
+                name="standard_active_from_supported",
+            ),
+            models.CheckConstraint(
+                condition=Q(active_until__isnull=True)
+                | Q(active_until__gte=F("active_from"), active_until__lte=LATEST_DAY),
+                name="standard_active_until_after_from",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    min_sample__gte=1,
+                    min_sample__lte=MAX_MIN_SAMPLE,
+                    points_met__lte=MAX_POINTS,
+                    points_exceeded__lte=MAX_POINTS,
+                    coaching_missed__gte=1,
+                    coaching_window__lte=MAX_COACHING_WINDOW,
+                    coaching_missed__lte=F("coaching_window"),
+                ),
+                name="standard_rule_numbers_bounded",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -122,8 +205,17 @@ class ServiceStandard(RuleFields):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         metric = METRICS.get(self.metric)
+        for name in ("target", "stretch_target"):
+            value = getattr(self, name)
+            if metric and value is not None and not metric.within_bounds(value):
+                errors[name] = _("%(metric)s takes values from %(low)g to %(high)g.") % {
+                    "metric": metric.label,
+                    "low": metric.bounds[0],
+                    "high": metric.bounds[1],
+                }
         if (
             metric
+            and not errors
             and self.stretch_target is not None
             and self.target is not None
             and not metric.is_beyond(self.stretch_target, self.target)
@@ -175,6 +267,9 @@ STANDARD_FIELDS = (
     "active_until",
     *RULE_FIELD_NAMES,
 )
+# What a standard measures and for whom: fixed once it has evaluations, since its results
+# would then mean something else under the same standard and version (clone it instead).
+MEANING_FIELDS = ("metric", "period", "channel", "teams")
 
 
 def _gate_chain_reaches(gate: ServiceStandard, standard_id: int) -> bool:
@@ -198,7 +293,9 @@ class StandardVersion(RuleFields):
         verbose_name=_("standard"),
     )
     number = models.PositiveIntegerField(verbose_name=_("number"))
-    effective_from = models.DateField(verbose_name=_("effective from"))
+    effective_from = models.DateField(
+        validators=[validate_supported_day], verbose_name=_("effective from")
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -215,6 +312,10 @@ class StandardVersion(RuleFields):
         ordering = ["standard", "number"]
         constraints = [
             models.UniqueConstraint(fields=["standard", "number"], name="standard_version_unique"),
+            models.CheckConstraint(
+                condition=Q(effective_from__gte=EARLIEST_DAY, effective_from__lte=LATEST_DAY),
+                name="standard_version_effective_supported",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -61,9 +61,13 @@ def add_data(**overrides) -> dict:
 
 
 def change_data(standard: ServiceStandard, **overrides) -> dict:
-    """The change form of `standard` as the page posts it, with overrides."""
+    """The change form of `standard` as the page posts it, with overrides (metric, channel and
+    period are ignored once the standard is evaluated: they are read-only then)."""
     data = {
         "name": standard.name,
+        "metric": standard.metric,
+        "channel": standard.channel,
+        "period": standard.period,
         "active_from": standard.active_from.isoformat(),
         "target": str(standard.target),
         "stretch_target": "" if standard.stretch_target is None else str(standard.stretch_target),
@@ -217,16 +221,27 @@ def test_changing_teams_saves_them_without_a_new_version(admin_client, lisbon, s
     assert standard.versions.count() == 1
 
 
-def test_metric_period_and_channel_are_read_only_once_saved(admin_client):
+def test_metric_period_channel_and_teams_are_read_only_once_evaluated(
+    admin_client, recent_csat, lisbon
+):
     standard = make_standard(name="CSAT", metric="csat", period="day", channel="")
+    evaluate_periods(since=today() - timedelta(days=3), until=today() - timedelta(days=1))
     page = admin_client.get(change_url(standard)).content.decode()
-    for field in ("metric", "period", "channel"):
+    for field in ("metric", "period", "channel", "teams"):
         assert f'name="{field}"' not in page
     assert "All channels" in page and "Customer satisfaction" in page
+    assert "clone it as a new standard" in page
 
     response = admin_client.post(
         change_url(standard),
-        change_data(standard, name="CSAT (renamed)", metric="aht", period="week", channel="chat"),
+        change_data(
+            standard,
+            name="CSAT (renamed)",
+            metric="aht",
+            period="week",
+            channel="chat",
+            teams=[lisbon.pk],
+        ),
     )
 
     assert response.status_code == 302
@@ -237,7 +252,31 @@ def test_metric_period_and_channel_are_read_only_once_saved(admin_client):
         "day",
         "",
     )
+    assert not standard.teams.exists()
     assert standard.version == 1  # a new name is not a new rule
+
+
+def test_before_any_evaluation_everything_stays_editable(admin_client, lisbon):
+    standard = make_standard(name="CSAT", metric="csat", period="day", channel="")
+    page = admin_client.get(change_url(standard)).content.decode()
+    for field in ("metric", "period", "channel", "teams"):
+        assert f'name="{field}"' in page
+
+    response = admin_client.post(
+        change_url(standard),
+        change_data(
+            standard, metric="qa", period="week", channel="chat", target="85", stretch_target=""
+        ),
+    )
+
+    assert response.status_code == 302
+    standard.refresh_from_db()
+    assert (standard.metric, standard.period, standard.channel, standard.target) == (
+        "qa",
+        "week",
+        "chat",
+        85,
+    )
 
 
 def test_editing_the_target_makes_version_2_and_old_evaluations_keep_version_1(

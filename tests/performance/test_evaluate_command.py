@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -48,7 +48,7 @@ def test_evaluate_rejects_bad_dates(args, message):
 @pytest.mark.django_db
 def test_the_nightly_task_scores_the_periods_containing_the_last_two_days(alice, source):
     today = timezone.localdate()
-    make_standard(metric="volume", period="day", active_from=date(2020, 1, 1))
+    make_standard(metric="volume", period="day", active_from=today - timedelta(days=30))
     assert evaluate_recent_periods.apply().get() == 2
     assert set(Evaluation.objects.values_list("period_start", flat=True)) == {
         today - timedelta(days=2),

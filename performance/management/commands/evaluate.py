@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -18,7 +19,10 @@ def _period(value: str) -> Period:
 
 
 class Command(BaseCommand):
-    help = "(Re)evaluate every agent against every service standard for the periods in a range."
+    help = (
+        "(Re)evaluate every agent against every service standard for the periods in a range "
+        "(days in 2000-2099, at most STANDARD_RESCORE_MAX_DAYS days per run)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -41,6 +45,18 @@ class Command(BaseCommand):
         first = _period(since).start if since else last - timedelta(days=35)
         if first > last:
             raise CommandError(f"--since {first} is after --until {last}")
+        # One run scores at most as many days as a standard's save may re-score; a longer
+        # history is scored in pieces, each its own transaction.
+        limit = settings.STANDARD_RESCORE_MAX_DAYS
+        days = (last - first).days + 1
+        if days > limit:
+            piece_end = first + timedelta(days=limit - 1)
+            raise CommandError(
+                f"{first} to {last} is {days} days; one run evaluates at most {limit} days "
+                "(STANDARD_RESCORE_MAX_DAYS). Run it in pieces, e.g. "
+                f"--since {first} --until {piece_end}, then --since "
+                f"{piece_end + timedelta(days=1)} --until ..."
+            )
         run = evaluate_periods(since=first, until=last)
         report = {
             "since": first.isoformat(),

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from performance.feeds.synthetic import DEFAULT_CHANNELS, FORMATS, write_synthetic_feed
+from performance.periods import PeriodKeyError, check_within_range
 
 
 class Command(BaseCommand):
@@ -59,7 +60,16 @@ class Command(BaseCommand):
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise CommandError(f"--time-zone {zone!r} is not an IANA time zone") from None
-        start = options["start"] or timezone.localdate() - timedelta(days=days)
+        try:
+            start = options["start"] or timezone.localdate() - timedelta(days=days)
+            check_within_range(start)
+            check_within_range(start + timedelta(days=days - 1))
+        except PeriodKeyError as error:
+            raise CommandError(f"--start and --days: {error.message}") from None
+        except OverflowError:
+            raise CommandError(
+                f"--days {days} reaches beyond the calendar (years 1 to 9999)"
+            ) from None
         format = options["format"] or ("jsonl" if out.lower().endswith(".jsonl") else "csv")
         arguments = dict(
             rows=rows,
