@@ -186,11 +186,23 @@ class EvaluationRun:
 
 
 def standard_plans(standard_ids: Collection[int] | None = None) -> list[StandardPlan]:
-    """Plans for the given standards (all when None) and, always, the standards gating them."""
+    """Plans for the given standards (all when None), the standards they gate (whose points
+    follow their outcomes) and, always, the standards gating those."""
     standards = ServiceStandard.objects.prefetch_related("teams", "versions")
     wanted = {s.id: s for s in standards}
     if standard_ids is not None:
         keep = set(standard_ids)
+        gated_by: dict[int, set[int]] = {}
+        for standard in wanted.values():
+            for version in standard.versions.all():
+                if version.quality_gate_id:
+                    gated_by.setdefault(version.quality_gate_id, set()).add(standard.id)
+        frontier = list(keep)
+        while frontier:
+            for dependent in gated_by.get(frontier.pop(), ()):
+                if dependent not in keep:
+                    keep.add(dependent)
+                    frontier.append(dependent)
         frontier = list(keep)
         while frontier:
             standard = wanted.get(frontier.pop())
