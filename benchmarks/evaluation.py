@@ -16,9 +16,9 @@ On PostgreSQL (BENCH_EVAL_DATABASE_URL, created and migrated if missing):
 5. the anchor again (the faster of the two is the anchor), then a check that the stored
    evaluations hold exactly the anchor's values and sample sizes;
 6. a late-survey batch: 1,000 partial rows (external_id,csat,nps) for contacts of the last
-   week, ingested through the real service, which re-scores the periods it touched after
-   commit; the re-score is timed on its own. The batch is undone afterwards (the dataset
-   stays as loaded).
+   week, ingested through the real service, which re-scores after commit, whole, the
+   periods holding the local days it touched; the re-score is timed on its own. The batch
+   is undone afterwards (the dataset stays as loaded).
 
 Each phase runs in its own process, so its peak RSS is its own. Figures are wall-clock;
 CPU seconds of the Python process and of its PostgreSQL backend are printed too, since the
@@ -591,15 +591,17 @@ def late_survey(*, directory: str) -> dict[str, Any]:
     rescore_seconds, run = rescores[0]
     touches = list(batch.touches.values_list("agent_id", "local_date"))
     # What "only the affected periods" means: each standard's periods that hold a touched
-    # (agent, local day), for agents in the standard's teams.
-    teams = dict(Agent.objects.values_list("id", "team_id"))
-    affected = {
-        (agent_id, standard.id, period_containing(day, standard.period).start)
-        for standard in ServiceStandard.objects.prefetch_related("teams")
-        for scope in [{team.id for team in standard.teams.all()}]
-        for agent_id, day in touches
-        if not scope or teams[agent_id] in scope
+    # local day, scored whole (every agent in the standard's scope), as every path scores.
+    days = {day for _, day in touches}
+    cells = {
+        (standard.id, period_containing(day, standard.period).start)
+        for standard in ServiceStandard.objects.all()
+        for day in days
     }
+    affected = sum(
+        Evaluation.objects.filter(standard_id=standard_id, period_start=start).count()
+        for standard_id, start in cells
+    )
     result = {
         **timer.figures(),
         "rows": batch.rows_read,
@@ -607,7 +609,7 @@ def late_survey(*, directory: str) -> dict[str, Any]:
         "rejected": batch.rejected_count,
         "status": batch.status,
         "touches": len(touches),
-        "affected": len(affected),
+        "affected": affected,
         "rescore_seconds": rescore_seconds,
         "judged": run.total,
         "changed": run.created + run.updated,

@@ -40,7 +40,12 @@ class ViewerPreferencesMiddleware:
             timezone.activate(ZoneInfo(zone))
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The viewer's zone is this request's: work the thread does next (an eager task,
+            # another request, a test) must not read "today" in it.
+            timezone.deactivate()
 
 
 def remember_language(request: HttpRequest, language: str) -> None:

@@ -39,6 +39,7 @@ def evaluation_change_record(
     batch_id: int | None,
     created: int,
     updated: int,
+    deleted: int,
 ) -> EvaluationChange:
     """Record an evaluation run's change inside its transaction; announce it after commit.
 
@@ -56,6 +57,7 @@ def evaluation_change_record(
         batch_id=batch_id,
         created=created,
         updated=updated,
+        deleted=deleted,
     )
     transaction.on_commit(
         lambda: evaluations_changed.send(

@@ -158,13 +158,18 @@ def agent_move_team(
 
 
 def agent_rescore_since(*, agent_id: int, since: date) -> EvaluationRun:
-    """Re-score one agent's periods from `since` (clamped to MOVE_BACKDATE_DAYS back) to
-    today in the agent's current team zone: what a move changed, and nothing else."""
+    """Re-score one agent's periods from `since` (clamped to MOVE_BACKDATE_DAYS back) to the
+    last closed day in the agent's current team zone: what a move changed, and nothing else.
+
+    Only closed days, whose periods every other agent already has rows in (the nightly run
+    scores them): an agent-restricted run there leaves the rows a full run would. The period
+    under way follows with the next batch touching it or the next nightly run, which score
+    whole periods."""
     agent = Agent.objects.select_related("team").filter(pk=agent_id).first()
     if agent is None:
         return EvaluationRun()
-    today = team_today(agent.team)
-    since = max(since, today - timedelta(days=MOVE_BACKDATE_DAYS))
-    if since > today:
+    last_closed = team_today(agent.team) - timedelta(days=1)
+    since = max(since, last_closed - timedelta(days=MOVE_BACKDATE_DAYS))
+    if since > last_closed:
         return EvaluationRun()
-    return evaluate_periods(since=since, until=today, agent_ids=[agent_id])
+    return evaluate_periods(since=since, until=last_closed, agent_ids=[agent_id])

@@ -27,9 +27,10 @@ def test_evaluate_prints_a_json_report_and_is_idempotent(alice, source, capsys):
         "created": 2,
         "updated": 0,
         "unchanged": 0,
+        "deleted": 0,
     }
     call_command("evaluate", "--since", "2026-10-28", "--until", "2026-10-29")
-    assert "2 evaluations (0 created, 0 updated, 2 unchanged)" in capsys.readouterr().out
+    assert "2 evaluations (0 created, 0 updated, 2 unchanged, 0 deleted)" in capsys.readouterr().out
 
 
 @pytest.mark.django_db

@@ -103,7 +103,12 @@ class TestTheChangeRecord:
 
         evaluate_touched_by_batch(batch_id=batch.id)
         change = EvaluationChange.objects.get()
-        assert (change.batch_id, change.agent_ids, change.standard_ids) == (batch.id, None, None)
+        # The agents whose rows the batch's run changed, not every agent of its periods.
+        assert (change.batch_id, change.agent_ids, change.standard_ids) == (
+            batch.id,
+            [alice.id],
+            None,
+        )
         assert list(change.evaluations().values_list("agent_id", flat=True)) == [alice.id]
 
     def test_the_record_rolls_back_with_the_rows(self, scored_day):

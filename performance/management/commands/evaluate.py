@@ -65,11 +65,13 @@ class Command(BaseCommand):
             "created": run.created,
             "updated": run.updated,
             "unchanged": run.unchanged,
+            "deleted": run.deleted,
         }
         if options["json"]:
             self.stdout.write(json.dumps(report))
         else:
             self.stdout.write(
                 f"Evaluated {first} to {last}: {run.total} evaluations "
-                f"({run.created} created, {run.updated} updated, {run.unchanged} unchanged)"
+                f"({run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
+                f"{run.deleted} deleted)"
             )

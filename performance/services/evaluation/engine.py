@@ -3,9 +3,28 @@
 Evaluations are a pure function of facts, standard versions and period (DESIGN invariant 3):
 grouped queries compute every standard's metric for every agent and period at once
 (evaluation_measure); outcomes are decided here and upserted, and only rows whose judgement
-changed are written (evaluation_store). A run that changed rows records its scope as an
-EvaluationChange in the same transaction, which rewards and coaching consume (see
-performance.signals).
+changed are written (evaluation_store). A run that created, updated or deleted rows records
+its scope as an EvaluationChange in the same transaction, which rewards and coaching consume
+(see performance.signals).
+
+The rows are the same whichever path computed them. Every run scores whole cells: a cell is
+one standard's period (standard x period), and a run scores
+
+- `evaluate_periods(since=, until=)` (the CLI, the nightly run, a rule's re-score with
+  `standard_ids`): every period of every standard (and of the standards gating them) that
+  holds a day in [since, until];
+- `evaluate_touched_by_batch`: every period of every standard that holds a local day the
+  batch created or changed facts on (whichever agents the facts belong to).
+
+A scored cell holds exactly one row per agent in the standard's scope then (its teams; every
+team when it has none): for active agents always (insufficient data when they had no
+contacts), for inactive agents only where they have facts of the standard's channel; none at
+all in a period the standard does not apply to (outside active_from .. active_until). Within
+the cells it scored, a run deletes every stored row it did not produce, in the same
+transaction (a standard's teams changed, an agent moved or was deactivated, the active dates
+narrowed, the standard's period kind changed), and counts the deletions on its change. So a
+batch's re-score, a rule change's re-score, the nightly run and `manage.py evaluate` leave the
+same rows in the cells they share as a fresh evaluation into an empty table.
 
 Team membership (performance.services.organisation): an agent's period is judged in the
 team the agent belonged to on the period's first local day (its standards' team scope), and
@@ -22,7 +41,7 @@ to the store, so memory does not grow with the number of rows written.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -50,7 +69,7 @@ from performance.periods import (
 )
 from performance.services.changes import evaluation_change_record
 from performance.services.evaluation.measure import Measurements, measure
-from performance.services.evaluation.store import JudgedRow, evaluation_store
+from performance.services.evaluation.store import JudgedRow, Scope, Span, evaluation_store
 
 Outcome = Evaluation.Outcome
 # Agents judged (and handed to the store) at a time: bounds the memory a run holds.
@@ -194,6 +213,9 @@ class Judgement:
 
 
 Key = tuple[int, int, date]  # agent, standard, period start
+Cell = tuple[int, date]  # standard, period start
+# Touched days further apart than this are measured apart (they share no period).
+DAY_GROUP_GAP = 31
 
 
 @dataclass
@@ -201,6 +223,7 @@ class EvaluationRun:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     changed_ids: list[int] = field(default_factory=list)
     change_id: int | None = None
 
@@ -213,11 +236,23 @@ class EvaluationRun:
 
 
 def standard_plans(standard_ids: Collection[int] | None = None) -> list[StandardPlan]:
-    """Plans for the given standards (all when None) and, always, the standards gating them."""
+    """Plans for the given standards (all when None), the standards they gate (whose points
+    follow their outcomes) and, always, the standards gating those."""
     standards = ServiceStandard.objects.prefetch_related("teams", "versions")
     wanted = {s.id: s for s in standards}
     if standard_ids is not None:
         keep = set(standard_ids)
+        gated_by: dict[int, set[int]] = {}
+        for standard in wanted.values():
+            for version in standard.versions.all():
+                if version.quality_gate_id:
+                    gated_by.setdefault(version.quality_gate_id, set()).add(standard.id)
+        frontier = list(keep)
+        while frontier:
+            for dependent in gated_by.get(frontier.pop(), ()):
+                if dependent not in keep:
+                    keep.add(dependent)
+                    frontier.append(dependent)
         frontier = list(keep)
         while frontier:
             standard = wanted.get(frontier.pop())
@@ -280,9 +315,9 @@ def _judged_rows(
     *,
     since: date,
     until: date,
-    only: set[Key] | None,
+    only: set[Cell] | None,
 ) -> Iterator[list[JudgedRow]]:
-    """Judgements as store rows, a chunk of agents at a time.
+    """Judgements as store rows, a chunk of agents at a time (`only`: just these cells).
 
     Below the minimum sample (or with no value) a period has insufficient data; beyond the
     stretch target it is exceeded, at the target met, else missed (ties meet, in the
@@ -297,6 +332,8 @@ def _judged_rows(
         per_period = []
         for period in periods_between(since, until, plan.period):
             if not plan.applies_to(period):
+                continue
+            if only is not None and (plan.standard_id, period.start) not in only:
                 continue
             rule = plan.rule_for(period)
             rows, reader = measurements.readers.get(
@@ -323,8 +360,6 @@ def _judged_rows(
                     if moved and agent.team_on(start) not in plan.team_ids:
                         continue
                     key = (agent_id, standard_id, start)
-                    if only is not None and key not in only:
-                        continue
                     row = rows.get((agent_id, start))
                     if row is None or (reader.presence is not None and not row[reader.presence]):
                         if not agent.active:
@@ -375,13 +410,13 @@ def compute_judgements(
     since: date,
     until: date,
     restrict_agents: bool = False,
-    only: set[tuple[int, int, date]] | None = None,
+    only: set[Cell] | None = None,
 ) -> dict[Key, Judgement]:
     """Every judgement for the agents x standards x periods touching [since, until].
 
     Active agents get a row for every period (insufficient data when they had no contacts);
-    inactive ones only for periods with data. `only` keeps just those (agent, standard,
-    period start) keys. Nothing is written.
+    inactive ones only for periods with data. `only` keeps just those (standard, period
+    start) cells. Nothing is written.
     """
     measurements = measure(plans, agents, since=since, until=until, restrict_agents=restrict_agents)
     return {
@@ -400,72 +435,135 @@ def evaluate_periods(
     until: date,
     agent_ids: Collection[int] | None = None,
     standard_ids: Collection[int] | None = None,
-    touched: Iterable[tuple[int, date]] | None = None,
+    days: Collection[date] | None = None,
     batch_id: int | None = None,
 ) -> EvaluationRun:
     """(Re)evaluate every period of every standard that contains a day in [since, until].
 
-    With `touched` (agent, local date) pairs, only the periods containing them are scored
-    (`batch_id`: the feed batch they come from). Rows are upserted; only changed judgements
-    are written, and recorded as one EvaluationChange.
+    With `days`, only the periods containing those days are scored (`batch_id`: the feed
+    batch they come from). Each scored period is scored whole, for every agent (or those of
+    `agent_ids`): rows are upserted, only changed judgements are written, the period's rows
+    the run did not produce are deleted, and what changed is recorded as one EvaluationChange.
     """
     run = EvaluationRun()
     plans = standard_plans(standard_ids)
     if not plans:
         return run
     agents = agent_scopes(agent_ids)
-    only = None
-    if touched is not None:
-        only = {
-            (agent_id, plan.standard_id, period_containing(day, plan.period).start)
-            for agent_id, day in touched
+    restrict = agent_ids is not None
+    if days is None:
+        groups = [(since, until, None)]
+        periods = {
+            plan.standard_id: list(periods_between(since, until, plan.period)) for plan in plans
+        }
+    else:
+        groups = _day_groups(plans, days)
+        periods = {
+            plan.standard_id: sorted({period_containing(day, plan.period) for day in days})
             for plan in plans
         }
-    measurements = measure(
-        plans, agents, since=since, until=until, restrict_agents=agent_ids is not None
-    )
-    chunks = _judged_rows(plans, agents, measurements, since=since, until=until, only=only)
-    earliest = min(period_containing(since, plan.period).start for plan in plans)
-    latest = max(period_containing(until, plan.period).start for plan in plans)
-    with transaction.atomic():
-        written = evaluation_store().write(
-            chunks,
-            standard_ids=[plan.standard_id for plan in plans],
-            period_starts=(earliest, latest),
-            agent_ids=None if agent_ids is None else [agent.agent_id for agent in agents],
-            now=timezone.now(),
+
+    # Measured before the store starts writing: on PostgreSQL the connection is then busy
+    # with the COPY the judged rows stream into.
+    measured = [
+        (
+            first,
+            last,
+            only,
+            measure(plans, agents, since=first, until=last, restrict_agents=restrict),
         )
-        run.created, run.updated, run.unchanged = (
+        for first, last, only in groups
+    ]
+    chunks = (
+        chunk
+        for first, last, only, measurements in measured
+        for chunk in _judged_rows(plans, agents, measurements, since=first, until=last, only=only)
+    )
+    scope = Scope(
+        spans=tuple(
+            Span(standard_id, first, end)
+            for standard_id, standard_periods in periods.items()
+            for first, end in _contiguous(standard_periods)
+        ),
+        agent_ids=None if agent_ids is None else tuple(agent.agent_id for agent in agents),
+    )
+    earliest = min(standard_periods[0].start for standard_periods in periods.values())
+    latest = max(standard_periods[-1].start for standard_periods in periods.values())
+    with transaction.atomic():
+        written = evaluation_store().write(chunks, scope=scope, now=timezone.now())
+        run.created, run.updated, run.unchanged, run.deleted = (
             len(written.created_ids),
             len(written.updated_ids),
             written.unchanged,
+            written.deleted,
         )
         run.changed_ids = [*written.created_ids, *written.updated_ids]
-        if run.changed_ids:
+        if run.changed_ids or run.deleted:
+            if written.deleted_starts is not None:
+                earliest = min(earliest, written.deleted_starts[0])
+                latest = max(latest, written.deleted_starts[1])
             run.change_id = evaluation_change_record(
                 first_period_start=earliest,
                 last_period_start=latest,
                 standard_ids=None if standard_ids is None else [p.standard_id for p in plans],
-                agent_ids=None if agent_ids is None or batch_id is not None else agent_ids,
+                # A run over some periods or some agents names the agents whose rows it
+                # changed, so subscribers reconcile those, not every agent.
+                agent_ids=None if agent_ids is None and days is None else written.agent_ids,
                 batch_id=batch_id,
                 created=run.created,
                 updated=run.updated,
+                deleted=run.deleted,
             ).id
     return run
 
 
+def _day_groups(
+    plans: list[StandardPlan], days: Collection[date]
+) -> list[tuple[date, date, set[Cell]]]:
+    """The days in runs measured together, with the cells each run scores: days far apart
+    (a correction months old beside today's contacts) are not measured as one range."""
+    groups: list[list[date]] = []
+    for day in sorted(set(days)):
+        if groups and (day - groups[-1][-1]).days <= DAY_GROUP_GAP:
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return [
+        (
+            group[0],
+            group[-1],
+            {
+                (plan.standard_id, period_containing(day, plan.period).start)
+                for day in group
+                for plan in plans
+            },
+        )
+        for group in groups
+    ]
+
+
+def _contiguous(periods: list[Period]) -> Iterator[tuple[date, date]]:
+    """[first, end) spans of consecutive periods (given in order)."""
+    first = end = None
+    for period in periods:
+        if end is not None and period.start <= end:
+            end = max(end, period.end)
+            continue
+        if end is not None:
+            yield first, end
+        first, end = period.start, period.end
+    if end is not None:
+        yield first, end
+
+
 def evaluate_touched_by_batch(*, batch_id: int) -> EvaluationRun:
-    """Re-score exactly the periods a feed batch created or changed facts in."""
-    touched = list(
-        FeedBatchTouch.objects.filter(batch_id=batch_id).values_list("agent_id", "local_date")
+    """Re-score, whole, the periods holding the local days a feed batch created or changed
+    facts on."""
+    days = set(
+        FeedBatchTouch.objects.filter(batch_id=batch_id)
+        .values_list("local_date", flat=True)
+        .distinct()
     )
-    if not touched:
+    if not days:
         return EvaluationRun()
-    days = [day for _, day in touched]
-    return evaluate_periods(
-        since=min(days),
-        until=max(days),
-        agent_ids={agent_id for agent_id, _ in touched},
-        touched=touched,
-        batch_id=batch_id,
-    )
+    return evaluate_periods(since=min(days), until=max(days), days=days, batch_id=batch_id)
