@@ -381,8 +381,8 @@ def feed_batches_resume_stalled(*, now: datetime | None = None) -> int:
 def _batch_give_up(batch_id: int, *, stalled_runs: int) -> None:
     error = Message(
         gettext_noop(
-            "processing stopped %(times)s times in a row before finishing a chunk (its worker "
-            "died or was stopped); resume or re-process the batch once the cause is fixed"
+            "processing stopped %(times)s times in a row at the same place (its worker died "
+            "or was stopped each time); re-process the batch once the cause is fixed"
         ),
         {"times": str(stalled_runs)},
     )
