@@ -190,6 +190,12 @@ STORAGES = {
 # Raw feed files are kept as received (DESIGN invariant 1).
 FEED_STORAGE_DIR = Path(env_str("FEED_STORAGE_DIR", str(BASE_DIR / "var" / "feeds")))
 FEED_MAX_BYTES = env_int("FEED_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+# Rows applied per transaction: a run that dies keeps every chunk it committed.
+FEED_CHUNK_ROWS = env_int("FEED_CHUNK_ROWS", 20_000, minimum=1)
+# A run processing a batch renews its lease with every chunk it commits (and every third of
+# the lease while it reads without committing); a batch whose lease ran out lost its worker
+# and is resumed after its last committed chunk. Far longer than one chunk takes.
+FEED_BATCH_LEASE_SECONDS = env_int("FEED_BATCH_LEASE_SECONDS", 120, minimum=3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # The most days one re-score covers: a standard's save (a rule change, new dates) and one
@@ -207,6 +213,14 @@ if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose pool process died is acknowledged as failed, not sent straight back: a poison
+# message would kill worker after worker. Feed batches do not need the redelivery (their
+# lease runs out and the beat resumes them); the other tasks are re-run by their schedules.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Redis hands an unacknowledged message (its worker was killed) to another worker after
+# this long. It must exceed the longest task, or a running task is delivered a second time;
+# a redelivered feed batch is resumed if its lease ran out and otherwise left alone.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -220,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-evaluation-changes": {
         "task": "performance.deliver_evaluation_changes",
         "schedule": crontab(minute="*/5"),
+    },
+    # Resumes feed batches whose run died (lease of FEED_BATCH_LEASE_SECONDS run out).
+    "resume-stalled-feed-batches": {
+        "task": "performance.resume_stalled_feed_batches",
+        "schedule": crontab(minute="*"),
     },
 }
 

@@ -72,3 +72,12 @@ def deliver_evaluation_changes() -> int:
     delivered = evaluation_changes_deliver()
     evaluation_changes_prune()
     return delivered
+
+
+@shared_task(name="performance.resume_stalled_feed_batches", acks_late=True)
+def resume_stalled_feed_batches() -> int:
+    """Every minute on beat: send back the feed batches whose run died (their lease ran out)
+    to continue after their last committed chunk. A batch resumed twice is claimed once."""
+    from performance.services.ingest import feed_batches_resume_stalled
+
+    return feed_batches_resume_stalled()

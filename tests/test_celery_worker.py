@@ -7,10 +7,14 @@ process cannot see SQLite's in-memory test database); CI runs it that way.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,9 +22,22 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
-from performance.models import FeedBatch, Interaction
-from performance.services.ingest import feed_batch_queue, feed_batch_receive, feed_batch_requeue
-from performance.tasks import process_feed_batch
+from performance.feeds.synthetic import synthetic_agent_key, write_synthetic_feed
+from performance.models import Evaluation, EvaluationChange, FeedBatch, Interaction
+from performance.services.evaluation import evaluate_periods
+from performance.services.ingest import (
+    feed_batch_queue,
+    feed_batch_receive,
+    feed_batch_requeue,
+    ingest_feed_file,
+)
+from performance.tasks import (
+    evaluate_feed_batch,
+    process_feed_batch,
+    resume_stalled_feed_batches,
+)
+from tests.factories import FeedSourceFactory, TeamFactory, make_standard
+from tests.scenarios import agent_in
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = (
@@ -45,17 +62,15 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(reference_rows, feed_storage):
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a database it can share (PostgreSQL)")
-    queue = f"atendo-test-{uuid.uuid4().hex[:8]}"
+def start_worker(queue: str, feed_storage: Path, **env: str) -> subprocess.Popen:
+    """A solo worker on `queue`, in a process group of its own (so it can be killed whole)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
         "FEED_STORAGE_DIR": str(feed_storage),
+        **env,
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -73,14 +88,35 @@ def worker(reference_rows, feed_storage):
         ],
         cwd=ROOT,
         env=env,
+        start_new_session=True,
     )
+
+
+@contextmanager
+def through_the_broker(queue: str) -> Iterator[None]:
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     try:
-        yield process
+        yield
     finally:
         celery_app.conf.task_always_eager = True
         celery_app.conf.task_default_queue = "celery"
+
+
+def needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a database it can share (PostgreSQL)")
+
+
+@pytest.fixture
+def worker(reference_rows, feed_storage):
+    needs_postgresql()
+    queue = f"atendo-test-{uuid.uuid4().hex[:8]}"
+    process = start_worker(queue, feed_storage)
+    try:
+        with through_the_broker(queue):
+            yield process
+    finally:
         process.terminate()
         process.wait(timeout=30)
 
@@ -127,3 +163,129 @@ def test_a_real_worker_processes_a_batch_sent_through_the_broker(
         Interaction.objects.order_by("external_id").values_list("external_id", "csat", "updated_at")
     )
     assert after == facts
+
+
+SYNTHETIC_ROWS = 40_000
+AGENTS, DAYS, START = 20, 10, date(2026, 10, 1)
+
+
+def poll(condition, *, timeout: float, what: str, every: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(
+        f"{what} did not happen within {timeout}s: {list(FeedBatch.objects.values())}"
+    )
+
+
+def fact_values(source) -> list[tuple]:
+    return list(
+        Interaction.objects.filter(source=source)
+        .order_by("external_id")
+        .values_list(
+            "external_id", "agent_id", "channel", "started_at", "handle_seconds", "csat", "nps"
+        )
+    )
+
+
+def evaluation_rows() -> list[tuple]:
+    return list(
+        Evaluation.objects.order_by("agent", "standard", "period_start").values_list(
+            "agent", "standard", "version", "period_start", "value", "sample_size", "outcome"
+        )
+    )
+
+
+def test_a_worker_killed_mid_batch_is_resumed_by_another_to_exact_facts_and_report(
+    reference_rows, feed_storage, tmp_path, settings
+):
+    needs_postgresql()
+    settings.FEED_BATCH_LEASE_SECONDS = 3
+    teams = [TeamFactory(name="Lisbon", time_zone="Europe/Lisbon"), TeamFactory(name="UTC")]
+    source = FeedSourceFactory(name="Helpdesk", slug="helpdesk", time_zone="UTC")
+    clean_source = FeedSourceFactory(name="Reference", slug="reference", time_zone="UTC")
+    for number in range(AGENTS):
+        key = synthetic_agent_key("agent-", number)
+        agent = agent_in(teams[number % 2], f"agent{number}", source=source, external_id=key)
+        agent.external_ids.create(source=clean_source, external_id=key)
+    make_standard(name="Volume", metric="volume", target=100)
+    make_standard(name="CSAT", metric="csat", target=80)
+    path = tmp_path / "synthetic.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        write_synthetic_feed(out, rows=SYNTHETIC_ROWS, agents=AGENTS, days=DAYS, start=START)
+
+    queue = f"atendo-test-{uuid.uuid4().hex[:8]}"
+    lease = {"FEED_BATCH_LEASE_SECONDS": "3", "FEED_CHUNK_ROWS": "400"}
+    first = start_worker(queue, feed_storage, **lease)
+    second = None
+    try:
+        with through_the_broker(queue):
+            with open(path, "rb") as stream:
+                batch = feed_batch_receive(source=source, stream=stream, via=FeedBatch.Via.API)
+            assert feed_batch_queue(batch=batch)
+            running = poll(
+                lambda: FeedBatch.objects.filter(
+                    pk=batch.id,
+                    status=FeedBatch.Status.PROCESSING,
+                    rows_read__gte=2_000,
+                    bytes_processed__gt=0,
+                    bytes_processed__lt=batch.size_bytes,
+                ).exists(),
+                timeout=120,
+                what="the first worker reaching the middle of the batch",
+            )
+            assert running
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+            killed = FeedBatch.objects.get(pk=batch.id)
+            assert killed.status == FeedBatch.Status.PROCESSING
+            assert 0 < killed.rows_read < SYNTHETIC_ROWS
+
+            second = start_worker(queue, feed_storage, **lease)
+            poll(
+                lambda: FeedBatch.objects.get(pk=batch.id).is_stalled,
+                timeout=30,
+                what="the lease running out",
+                every=0.2,
+            )
+            # The beat task, run here: the process message it sends goes to the test queue
+            # (a worker of this test would send it to the default queue nobody reads here).
+            assert resume_stalled_feed_batches.apply().get() == 1
+            done = poll(
+                lambda: FeedBatch.objects.filter(
+                    pk=batch.id, status=FeedBatch.Status.COMPLETED
+                ).first(),
+                timeout=180,
+                what=f"the resumed batch completing (batch {batch.id})",
+                every=0.2,
+            )
+            # The worker queued the re-scoring on its default queue, which no worker of this
+            # test reads: run it here (it reads the touches of both runs).
+            evaluate_feed_batch.apply(args=[batch.id]).get()
+            assert EvaluationChange.objects.filter(batch_id=batch.id).exists()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+    assert done.runs == 2
+    assert done.rows_read == SYNTHETIC_ROWS
+    assert done.created_count == SYNTHETIC_ROWS  # the killed run's facts are counted as new
+    assert (done.updated_count, done.unchanged_count, done.rejected_count) == (0, 0, 0)
+    assert not done.row_errors.exists()
+
+    # Evaluations: what re-scoring after the resume left equals a fresh full evaluation.
+    scored = evaluation_rows()
+    assert scored
+    evaluate_periods(since=START, until=date(2026, 10, 31))
+    assert evaluation_rows() == scored
+
+    # Facts and report: those of one uninterrupted run of the same file.
+    clean = ingest_feed_file(path=path, source=clean_source)
+    assert (clean.rows_read, clean.created_count) == (done.rows_read, done.created_count)
+    resumed_facts = [fact[1:] for fact in fact_values(source)]
+    assert len(resumed_facts) == SYNTHETIC_ROWS
+    assert resumed_facts == [fact[1:] for fact in fact_values(clean_source)]

@@ -28,7 +28,7 @@ from performance.models import (
     FeedSource,
     Interaction,
 )
-from performance.services.ingest import feed_batch_requeue
+from performance.services.ingest import feed_batch_requeue, feed_batch_resume
 from performance.services.ingest.mapping import (
     feed_sample_preview,
     feed_source_set_reading,
@@ -314,7 +314,7 @@ class FeedBatchAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "source",
-        "status",
+        "shown_status",
         "via",
         "original_name",
         "encoding",
@@ -332,14 +332,28 @@ class FeedBatchAdmin(ReadOnlyAdmin):
     inlines = [FeedRowErrorInline]
     actions = ["reprocess"]
 
+    @admin.display(description=_("status"), ordering="status")
+    def shown_status(self, batch: FeedBatch) -> str:
+        return batch.status_label
+
     @admin.action(description=_("Re-process the selected batches"))
     def reprocess(self, request: HttpRequest, queryset: QuerySet[FeedBatch]) -> None:
-        """Through the same service as the batch page: only finished batches go back to the
-        queue; each one selected is reported as queued or as why it was left alone."""
-        outcomes: dict[str, list[int]] = {"queued": [], "waiting": [], "running": [], "empty": []}
+        """Through the same services as the batch page: finished batches go back to the queue
+        from the top, stalled ones resume after their last applied chunk; each one selected is
+        reported as queued, resumed or as why it was left alone."""
+        outcomes: dict[str, list[int]] = {
+            "queued": [],
+            "resumed": [],
+            "waiting": [],
+            "running": [],
+            "empty": [],
+        }
         for batch_id in queryset.order_by("id").values_list("id", flat=True):
             if feed_batch_requeue(batch_id=batch_id):
                 outcomes["queued"].append(batch_id)
+                continue
+            if feed_batch_resume(batch_id=batch_id):
+                outcomes["resumed"].append(batch_id)
                 continue
             # Read after the refusal: the page may have queued it a moment ago.
             batch_status = FeedBatch.objects.values_list("status", flat=True).get(pk=batch_id)
@@ -354,6 +368,13 @@ class FeedBatchAdmin(ReadOnlyAdmin):
                 messages.SUCCESS,
                 gettext(
                     "Queued to be processed again (facts converge to the file's values): %(ids)s."
+                ),
+            ),
+            "resumed": (
+                messages.SUCCESS,
+                gettext(
+                    "Stalled (their run died), queued to resume after the last chunk each "
+                    "applied: %(ids)s."
                 ),
             ),
             "waiting": (

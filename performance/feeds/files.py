@@ -178,6 +178,19 @@ class FeedChunk:
     def size(self) -> int:
         return len(self.rows) + len(self.problems)
 
+    def after(self, count: int) -> FeedChunk:
+        """The chunk without its first `count` rows, readable or not, in file order."""
+        if count <= 0:
+            return self
+        last_dropped = sorted([*self.lines, *(problem[0] for problem in self.problems)])[count - 1]
+        kept = [index for index, line in enumerate(self.lines) if line > last_dropped]
+        return FeedChunk(
+            rows=[self.rows[index] for index in kept],
+            lines=[self.lines[index] for index in kept],
+            texts=None if self.texts is None else [self.texts[index] for index in kept],
+            problems=[problem for problem in self.problems if problem[0] > last_dropped],
+        )
+
 
 @dataclass
 class FeedReader:

@@ -3,9 +3,12 @@ touched days, and the Interaction facts."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from performance.feeds import ENCODING_NAMES, FieldError, render_message
@@ -243,6 +246,19 @@ class FeedBatch(models.Model):
         ),
         verbose_name=_("sent with token"),
     )
+    # The lease of the run processing the batch (the run is `runs`): renewed with every chunk
+    # it commits; a batch processing with an older heartbeat than the lease lost its worker.
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the run processing the batch last showed it was alive."),
+        verbose_name=_("last heartbeat"),
+    )
+    stalled_runs = models.PositiveSmallIntegerField(
+        default=0,
+        help_text=_("Runs in a row that died after the batch's last committed chunk."),
+        verbose_name=_("stalled runs"),
+    )
     # The error as a message id and its parameters, shown in the reader's language.
     error_message = models.JSONField(null=True, blank=True, editable=False)
 
@@ -257,6 +273,35 @@ class FeedBatch(models.Model):
             "source": self.source.slug,
             "status": self.get_status_display(),
         }
+
+    @staticmethod
+    def lease_expired_before(now: datetime | None = None) -> datetime:
+        """Runs whose last heartbeat is older than this have died (FEED_BATCH_LEASE_SECONDS)."""
+        return (now or timezone.now()) - timedelta(seconds=settings.FEED_BATCH_LEASE_SECONDS)
+
+    @classmethod
+    def stalled(cls, now: datetime | None = None) -> models.Q:
+        """Batches left processing by a run that died: their lease ran out."""
+        return models.Q(
+            status=cls.Status.PROCESSING, heartbeat_at__lt=cls.lease_expired_before(now)
+        )
+
+    @property
+    def is_stalled(self) -> bool:
+        return (
+            self.status == self.Status.PROCESSING
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < self.lease_expired_before()
+        )
+
+    @property
+    def status_badge(self) -> str:
+        """The status as pages show it: a stalled batch is still processing in the database."""
+        return "stalled" if self.is_stalled else self.status
+
+    @property
+    def status_label(self) -> str:
+        return str(_("Stalled")) if self.is_stalled else self.get_status_display()
 
     @property
     def progress_percent(self) -> int:

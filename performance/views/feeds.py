@@ -28,7 +28,12 @@ from performance.access import (
 from performance.feeds import FIELDS
 from performance.forms import BatchFilterForm, FeedUploadForm
 from performance.models import FeedBatch
-from performance.services.ingest import feed_batch_queue, feed_batch_receive, feed_batch_requeue
+from performance.services.ingest import (
+    feed_batch_queue,
+    feed_batch_receive,
+    feed_batch_requeue,
+    feed_batch_resume,
+)
 from performance.views.common import htmx_swap
 
 BATCHES_PER_PAGE = 50
@@ -148,6 +153,12 @@ def batch_reprocess(request: HttpRequest, batch_id: int) -> HttpResponse:
     if feed_batch_requeue(batch_id=batch.id):
         messages.success(
             request, gettext("Batch %(id)s was queued to be processed again.") % {"id": batch.id}
+        )
+    elif feed_batch_resume(batch_id=batch.id):
+        messages.success(
+            request,
+            gettext("Batch %(id)s was queued to resume after the last chunk it applied.")
+            % {"id": batch.id},
         )
     else:
         messages.warning(

@@ -25,3 +25,12 @@ def ingest_text(
 
 def errors_of(batch: FeedBatch) -> list[tuple[int, str, str]]:
     return list(batch.row_errors.order_by("line", "id").values_list("line", "field", "reason"))
+
+
+def shared_database_url() -> str:
+    """The URL of the test database, for another process to share it (PostgreSQL)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -10,8 +10,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from performance.models import FeedBatch, FeedBatchTouch, Interaction
-from performance.services.ingest import batch_file_path, feed_batch_process, feed_batch_requeue
-from performance.services.ingest.batches import STALE_CLAIM
+from performance.services.ingest import (
+    batch_file_path,
+    feed_batch_process,
+    feed_batch_requeue,
+    feed_batch_resume,
+)
+from performance.services.ingest.batches import FRESH_REPORT
 from performance.tasks import process_feed_batch
 from tests.performance.helpers import errors_of, ingest_text
 
@@ -150,7 +155,11 @@ class TestReprocessing:
     ):
         batch = ingest_text(source, FILE, tmp_path)
         Interaction.objects.all().delete()
-        FeedBatch.objects.filter(pk=batch.pk).update(status=FeedBatch.Status.RECEIVED)
+        # Waiting with an empty report, as received: a waiting batch with rows counted is a
+        # resumed one, which continues after them.
+        FeedBatch.objects.filter(pk=batch.pk).update(
+            status=FeedBatch.Status.RECEIVED, **FRESH_REPORT
+        )
         process_feed_batch.apply(args=[batch.id])
         first = snapshot()
         claimed = FeedBatch.objects.filter(pk=batch.pk).values().get()
@@ -170,15 +179,22 @@ class TestReprocessing:
         assert not feed_batch_requeue(batch_id=batch.id)
         assert FeedBatch.objects.filter(pk=batch.pk).values().get() == before
 
-    def test_a_batch_whose_worker_died_can_be_sent_back(self, source, agents, tmp_path):
+    def test_a_batch_whose_worker_died_is_resumed_with_its_report(
+        self, source, agents, tmp_path, settings
+    ):
+        # Its worker died after the last chunk, before finishing: the lease runs out. The
+        # old rule sent it back from the top after 6 hours, reporting its 3 new facts as
+        # unchanged; it now resumes after the rows it applied and keeps their report.
         batch = ingest_text(source, FILE, tmp_path)
-        long_ago = batch.started_at - STALE_CLAIM - timedelta(minutes=1)
+        long_ago = batch.started_at - timedelta(seconds=settings.FEED_BATCH_LEASE_SECONDS + 1)
         FeedBatch.objects.filter(pk=batch.pk).update(
-            status=FeedBatch.Status.PROCESSING, started_at=long_ago
+            status=FeedBatch.Status.PROCESSING, heartbeat_at=long_ago
         )
-        assert feed_batch_requeue(batch_id=batch.id)
+        assert not feed_batch_requeue(batch_id=batch.id)  # not finished: resumed instead
+        assert feed_batch_resume(batch_id=batch.id)
         again = feed_batch_process(batch_id=batch.id)
-        assert (again.status, again.runs, again.unchanged_count) == ("completed", 2, 3)
+        assert (again.status, again.runs) == ("completed", 2)
+        assert (again.rows_read, again.created_count, again.unchanged_count) == (3, 3, 0)
 
     def test_reprocessing_after_a_fix_applies_the_rows_that_failed(self, source, agents, tmp_path):
         batch = ingest_text(

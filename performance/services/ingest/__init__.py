@@ -8,6 +8,8 @@ from performance.services.ingest.batches import (
     feed_batch_queue,
     feed_batch_receive,
     feed_batch_requeue,
+    feed_batch_resume,
+    feed_batches_resume_stalled,
     ingest_feed_file,
     storage_root,
 )
@@ -19,6 +21,8 @@ __all__ = [
     "feed_batch_queue",
     "feed_batch_receive",
     "feed_batch_requeue",
+    "feed_batch_resume",
+    "feed_batches_resume_stalled",
     "ingest_feed_file",
     "storage_root",
 ]

@@ -12,8 +12,10 @@ import hashlib
 import json
 import logging
 import os
+import time
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -41,6 +43,8 @@ from performance.models import Channel, FeedBatch, FeedRowError, FeedSource
 from performance.services.ingest.agents import AgentDirectory
 from performance.services.ingest.chunks import (
     ChunkApplier,
+    ChunkOutcome,
+    PreparedChunk,
     cyclic_gc_paused,
     prepared_chunks,
     read_ahead,
@@ -53,8 +57,6 @@ from performance.tasks import process_feed_batch as process_feed_batch_task
 logger = logging.getLogger(__name__)
 
 XLSX = FeedSource.Format.XLSX
-# Far longer than processing a file of FEED_MAX_BYTES takes.
-STALE_CLAIM = timedelta(hours=6)
 
 
 def storage_root() -> Path:
@@ -175,36 +177,109 @@ def _format_of_name(name: str) -> str | None:
 # --- processing --------------------------------------------------------------------------
 
 
-def feed_batch_process(*, batch_id: int) -> FeedBatch:
-    """Claim a received batch and apply its rows as facts; then re-score what it touched.
+class ClaimLost(Exception):
+    """Another run took the batch over (this one's lease had run out): stop, writing nothing."""
 
-    The claim is a compare-and-swap from RECEIVED to PROCESSING, so a duplicated delivery
-    of the task (a retry, a redelivered message) finds the batch taken and returns it
-    untouched instead of running beside the first. Re-processing goes through
+
+@dataclass
+class _Run:
+    """One run's claim on a batch: the fence of every write it makes, and its lease.
+
+    A run writes the batch row only where `runs` is still its number: a run that was
+    thought dead and wakes up after another took over (a zombie) fails there, and the chunk
+    it was applying rolls back with that write.
+    """
+
+    batch: FeedBatch
+    renew_every: float = field(default_factory=lambda: settings.FEED_BATCH_LEASE_SECONDS / 3)
+    renewed: float = field(default_factory=time.monotonic)
+
+    def save_progress(self, chunk: PreparedChunk, outcome: ChunkOutcome) -> None:
+        """The chunk's checkpoint, in its transaction: counters, bytes read and the lease."""
+        batch = self.batch
+        progress = {
+            "rows_read": batch.rows_read + chunk.feed.size,
+            "created_count": batch.created_count + outcome.created,
+            "updated_count": batch.updated_count + outcome.updated,
+            "unchanged_count": batch.unchanged_count + outcome.unchanged,
+            "rejected_count": batch.rejected_count + outcome.rejected,
+            "bytes_processed": chunk.bytes_read,
+        }
+        self._renew(**progress, stalled_runs=0)
+        for name, value in progress.items():
+            setattr(batch, name, value)
+
+    def keep_alive(self) -> None:
+        """Renew the lease if a third of it passed since the last renewal (no query else)."""
+        if time.monotonic() - self.renewed >= self.renew_every:
+            self._renew()
+
+    def finish(self, *, status: str, error: Message | None = None) -> bool:
+        """Close the run; False if another run holds the batch now (nothing is written)."""
+        batch = self.batch
+        fields = {
+            "status": status,
+            "error": str(error) if error else "",
+            "error_message": error.as_json() if error else None,
+            "finished_at": timezone.now(),
+            "bytes_processed": batch.size_bytes
+            if status == FeedBatch.Status.COMPLETED
+            else batch.bytes_processed,
+        }
+        if not self._claimed().update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        return True
+
+    def _claimed(self) -> QuerySet[FeedBatch]:
+        return FeedBatch.objects.filter(
+            pk=self.batch.pk, runs=self.batch.runs, status=FeedBatch.Status.PROCESSING
+        )
+
+    def _renew(self, **fields: Any) -> None:
+        now = timezone.now()
+        if not self._claimed().update(heartbeat_at=now, **fields):
+            raise ClaimLost
+        self.batch.heartbeat_at = now
+        self.renewed = time.monotonic()
+
+
+def feed_batch_process(*, batch_id: int) -> FeedBatch:
+    """Claim a batch and apply its rows as facts; then re-score what it touched.
+
+    The claim is a compare-and-swap from RECEIVED, or from PROCESSING when the run holding
+    it stalled (its lease ran out: the worker died), to PROCESSING under a new run number.
+    A duplicated delivery of the task (a retry, a redelivered message) finds the batch
+    taken and returns it untouched instead of running beside the first; a redelivered
+    message of a stalled batch resumes it. A run continues after the rows the batch's
+    earlier runs committed (its counters are the checkpoint), so the report of a resumed
+    batch is the report of one uninterrupted run. Re-processing from the top goes through
     `feed_batch_requeue`.
     """
-    if not _batch_claim(batch_id):
+    run = _batch_claim(batch_id)
+    if run is None:
         return FeedBatch.objects.select_related("source").get(pk=batch_id)
-    batch = FeedBatch.objects.select_related("source").get(pk=batch_id)
+    batch = run.batch
     try:
-        _batch_apply_file(batch)
+        _batch_apply_file(run)
+    except ClaimLost:
+        logger.warning("feed batch %s: run %s was taken over by a later run", batch_id, batch.runs)
+        return FeedBatch.objects.select_related("source").get(pk=batch_id)
     except FeedFileError as exc:
-        _batch_finish(batch, status=FeedBatch.Status.FAILED, error=exc.message)
+        finished = run.finish(status=FeedBatch.Status.FAILED, error=exc.message)
     except Exception:
-        _batch_finish(
-            batch,
-            status=FeedBatch.Status.FAILED,
-            error=Message(
-                gettext_noop(
-                    "processing stopped on an internal error; the batch can be re-processed"
-                )
-            ),
+        internal = Message(
+            gettext_noop("processing stopped on an internal error; the batch can be re-processed")
         )
         # The chunks committed before the failure changed facts: their periods are re-scored.
-        _evaluate_touched_periods_after_commit(batch)
+        if run.finish(status=FeedBatch.Status.FAILED, error=internal):
+            _evaluate_touched_periods_after_commit(batch)
         raise
     else:
-        _batch_finish(batch, status=FeedBatch.Status.COMPLETED)
+        finished = run.finish(status=FeedBatch.Status.COMPLETED)
+    if not finished:
+        return FeedBatch.objects.select_related("source").get(pk=batch_id)
     _evaluate_touched_periods_after_commit(batch)
     return batch
 
@@ -218,30 +293,116 @@ def feed_batch_queue(*, batch: FeedBatch) -> bool:
     return True
 
 
+# The report of a run from the top of the file.
+FRESH_REPORT = {
+    "bytes_processed": 0,
+    "rows_read": 0,
+    "created_count": 0,
+    "updated_count": 0,
+    "unchanged_count": 0,
+    "rejected_count": 0,
+}
+
+
 def feed_batch_requeue(*, batch_id: int) -> bool:
-    """Send a finished batch back to be processed again, after commit; False if it cannot be.
+    """Send a finished batch back to be processed again from the top, after commit; False if
+    it cannot be.
 
     Compare-and-swap from a finished state to RECEIVED, so a double click (or the page and
     admin at once) queues one run, not two racing ones, and a batch waiting or running is
-    left alone. A batch that failed on receipt has nothing stored to apply. A batch claimed
-    longer than STALE_CLAIM ago lost its worker (a redelivery finds it claimed) and can be
-    sent back too.
+    left alone. A batch that failed on receipt has nothing stored to apply. The report
+    starts again: the new run counts what it changes, so rows an earlier run applied count
+    as unchanged. A stalled batch is resumed instead (`feed_batch_resume`).
     """
-    finished = Q(status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED])
-    stale = Q(status=FeedBatch.Status.PROCESSING, started_at__lt=timezone.now() - STALE_CLAIM)
-    requeued = (
-        FeedBatch.objects.filter(finished | stale, pk=batch_id, started_at__isnull=False).update(
-            status=FeedBatch.Status.RECEIVED,
-            error="",
-            error_message=None,
-            finished_at=None,
-            bytes_processed=0,
+    with transaction.atomic():
+        requeued = (
+            FeedBatch.objects.filter(
+                pk=batch_id,
+                status__in=[FeedBatch.Status.COMPLETED, FeedBatch.Status.FAILED],
+                started_at__isnull=False,
+            ).update(
+                status=FeedBatch.Status.RECEIVED,
+                error="",
+                error_message=None,
+                started_at=None,
+                finished_at=None,
+                heartbeat_at=None,
+                stalled_runs=0,
+                **FRESH_REPORT,
+            )
+            == 1
         )
-        == 1
-    )
-    if requeued:
-        process_feed_batch_task.delay_on_commit(batch_id)
+        if requeued:
+            # Touches are kept across runs: facts an earlier run changed are re-scored even
+            # though this run finds them unchanged.
+            FeedRowError.objects.filter(batch_id=batch_id).delete()
+            process_feed_batch_task.delay_on_commit(batch_id)
     return requeued
+
+
+# Runs in a row that may die before committing a chunk before the beat stops resuming the
+# batch: a file that kills its worker each time waits for a person instead.
+MAX_STALLED_RUNS = 3
+
+
+def feed_batch_resume(*, batch_id: int) -> bool:
+    """Send a stalled batch back to continue after its last committed chunk, after commit;
+    False if it is not stalled (finished, waiting, or its run is alive).
+
+    Compare-and-swap from PROCESSING with an expired lease to RECEIVED, keeping the report
+    and the rejected rows of the chunks committed so far; the run that claims it next
+    skips those rows. A resume asked for twice queues one run.
+    """
+    with transaction.atomic():
+        resumed = (
+            FeedBatch.objects.filter(FeedBatch.stalled(), pk=batch_id).update(
+                status=FeedBatch.Status.RECEIVED,
+                heartbeat_at=None,
+                stalled_runs=F("stalled_runs") + 1,
+            )
+            == 1
+        )
+        if resumed:
+            process_feed_batch_task.delay_on_commit(batch_id)
+    return resumed
+
+
+def feed_batches_resume_stalled(*, now: datetime | None = None) -> int:
+    """Resume every stalled batch (the beat's recovery); return how many were queued.
+
+    A batch whose last MAX_STALLED_RUNS runs all died before committing a chunk fails with
+    a message instead, so a file that kills its worker is not retried forever; a person can
+    still resume or re-process it.
+    """
+    resumed = 0
+    stalled = FeedBatch.objects.filter(FeedBatch.stalled(now)).order_by("id")
+    for batch_id, stalled_runs in stalled.values_list("id", "stalled_runs"):
+        if stalled_runs + 1 >= MAX_STALLED_RUNS:
+            _batch_give_up(batch_id, stalled_runs=stalled_runs + 1)
+        elif feed_batch_resume(batch_id=batch_id):
+            resumed += 1
+    return resumed
+
+
+def _batch_give_up(batch_id: int, *, stalled_runs: int) -> None:
+    error = Message(
+        gettext_noop(
+            "processing stopped %(times)s times in a row at the same place (its worker died "
+            "or was stopped each time); re-process the batch once the cause is fixed"
+        ),
+        {"times": str(stalled_runs)},
+    )
+    with transaction.atomic():
+        failed = FeedBatch.objects.filter(FeedBatch.stalled(), pk=batch_id).update(
+            status=FeedBatch.Status.FAILED,
+            error=str(error),
+            error_message=error.as_json(),
+            finished_at=timezone.now(),
+            stalled_runs=stalled_runs,
+        )
+        if failed:
+            logger.error("feed batch %s: %s", batch_id, error)
+            evaluate_feed_batch_task.delay_on_commit(batch_id)
 
 
 def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
@@ -249,43 +410,47 @@ def _evaluate_touched_periods_after_commit(batch: FeedBatch) -> None:
     evaluate_feed_batch_task.delay_on_commit(batch.id)
 
 
-def _batch_claim(batch_id: int) -> bool:
+def _batch_claim(batch_id: int) -> _Run | None:
+    """A new run on the batch if it is waiting or stalled; None if another run holds it.
+
+    The row is locked while it is read and claimed, so the counters the run continues from
+    include every chunk the stalled run committed, and that run's later writes fail.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        claimed = (
-            FeedBatch.objects.filter(pk=batch_id, status=FeedBatch.Status.RECEIVED).update(
-                status=FeedBatch.Status.PROCESSING,
-                error="",
-                error_message=None,
-                started_at=timezone.now(),
-                finished_at=None,
-                bytes_processed=0,
-                rows_read=0,
-                created_count=0,
-                updated_count=0,
-                unchanged_count=0,
-                rejected_count=0,
-                runs=F("runs") + 1,
-            )
-            == 1
+        batch = (
+            FeedBatch.objects.select_for_update(of=("self",))
+            .select_related("source")
+            .filter(Q(status=FeedBatch.Status.RECEIVED) | FeedBatch.stalled(now), pk=batch_id)
+            .first()
         )
-        if claimed:
-            # Touches are kept across runs: a run that stopped half-way changed facts whose
-            # periods the next run (finding them unchanged) would otherwise never re-score.
-            FeedRowError.objects.filter(batch_id=batch_id).delete()
-    return claimed
+        if batch is None:
+            return None
+        if batch.status == FeedBatch.Status.PROCESSING:
+            # Taken over from a run that died: the redelivered message of a stalled batch.
+            batch.stalled_runs += 1
+        batch.status = FeedBatch.Status.PROCESSING
+        batch.error, batch.error_message = "", None
+        batch.started_at = batch.started_at or now
+        batch.heartbeat_at, batch.finished_at = now, None
+        batch.runs += 1
+        batch.save(
+            update_fields=[
+                "status",
+                "error",
+                "error_message",
+                "started_at",
+                "heartbeat_at",
+                "finished_at",
+                "stalled_runs",
+                "runs",
+            ]
+        )
+    return _Run(batch)
 
 
-def _batch_finish(batch: FeedBatch, *, status: str, error: Message | None = None) -> None:
-    batch.status = status
-    batch.error = str(error) if error else ""
-    batch.error_message = error.as_json() if error else None
-    batch.finished_at = timezone.now()
-    if status == FeedBatch.Status.COMPLETED:
-        batch.bytes_processed = batch.size_bytes
-    batch.save(update_fields=["status", "error", "error_message", "finished_at", "bytes_processed"])
-
-
-def _batch_apply_file(batch: FeedBatch) -> None:
+def _batch_apply_file(run: _Run) -> None:
+    batch = run.batch
     source = batch.source
     directory = AgentDirectory.for_source(source)
     channels = set(Channel.objects.values_list("code", flat=True))
@@ -334,27 +499,16 @@ def _batch_apply_file(batch: FeedBatch) -> None:
             validate=reader.validator(parsers),
             store=fact_store(),
             scope=WriteScope.of_batch(batch),
+            checkpoint=run.save_progress,
         )
-        prepared = prepared_chunks(reader, digest_key, applier)
+        run.keep_alive()
+        prepared = prepared_chunks(reader, digest_key, applier, skip_rows=batch.rows_read)
         with cyclic_gc_paused(), read_ahead(prepared) as chunks:
             for chunk in chunks:
-                outcome = applier.apply(chunk)
-                batch.rows_read += chunk.feed.size
-                batch.created_count += outcome.created
-                batch.updated_count += outcome.updated
-                batch.unchanged_count += outcome.unchanged
-                batch.rejected_count += outcome.rejected
-                batch.bytes_processed = chunk.bytes_read
-                batch.save(
-                    update_fields=[
-                        "rows_read",
-                        "created_count",
-                        "updated_count",
-                        "unchanged_count",
-                        "rejected_count",
-                        "bytes_processed",
-                    ]
-                )
+                if chunk is None:  # rows an earlier run applied, read past
+                    run.keep_alive()
+                    continue
+                applier.apply(chunk)
 
 
 # --- one call for the CLI and the demo seed ----------------------------------------------

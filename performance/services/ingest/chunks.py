@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -30,7 +31,7 @@ from performance.services.ingest.agents import AgentDirectory, FeedAgentRefused
 from performance.services.ingest.fact_store import FACT_FIELDS, Fact, FactStore, Stored
 from performance.services.ingest.scope import WriteScope
 
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = settings.FEED_CHUNK_ROWS
 EMPTY_FACT: Fact = dict.fromkeys(FACT_FIELDS)
 COLUMN_FOR_FIELD = {"agent": "agent_id"}
 REQUIRED_COLUMNS_FOR_NEW = frozenset(COLUMN_FOR_FIELD.get(name, name) for name in REQUIRED_FOR_NEW)
@@ -61,9 +62,18 @@ class PreparedChunk:
 
 
 def prepared_chunks(
-    reader: FeedReader, digest_key: bytes, applier: ChunkApplier
-) -> Iterator[PreparedChunk]:
+    reader: FeedReader, digest_key: bytes, applier: ChunkApplier, *, skip_rows: int = 0
+) -> Iterator[PreparedChunk | None]:
+    """The file's chunks, ready to apply, after the first `skip_rows` rows (applied by an
+    earlier run); each chunk read past yields None, a moment the consumer can show it is
+    alive while no chunk commits."""
     for chunk in reader.chunks(CHUNK_ROWS):
+        if skip_rows:
+            if chunk.size <= skip_rows:
+                skip_rows -= chunk.size
+                yield None
+                continue
+            chunk, skip_rows = chunk.after(skip_rows), 0
         keys, agents, digests = reader.identities(chunk, digest_key)
         validated = None
         if applier.expects_changes:
@@ -147,6 +157,9 @@ class ChunkApplier:
     recorded_touches: set[tuple[int, date]] = field(default_factory=set)
     # Whether most rows of the last chunk needed validating (so the next are validated ahead).
     expects_changes: bool = False
+    # Called last inside each chunk's transaction, so what it saves (the batch's counters, the
+    # run's lease) commits with the chunk's facts or not at all; raising rolls the chunk back.
+    checkpoint: Callable[[PreparedChunk, ChunkOutcome], None] | None = None
 
     def apply(self, chunk: PreparedChunk) -> ChunkOutcome:
         outcome = ChunkOutcome()
@@ -221,6 +234,8 @@ class ChunkApplier:
             new_touches = touches - self.recorded_touches
             self.store.record_touches(self.batch.id, new_touches)
             FeedRowError.objects.bulk_create(outcome.errors, batch_size=5000)
+            if self.checkpoint is not None:
+                self.checkpoint(chunk, outcome)
         self.recorded_touches |= new_touches
         self.expects_changes = 2 * len(pending) > len(chunk.feed.rows)
         outcome.touches = touches
