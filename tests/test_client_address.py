@@ -18,6 +18,8 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
 
@@ -49,9 +51,17 @@ def call(app, path: str, *, forwarded_for: str | None = None, **headers: str) ->
     if forwarded_for is not None:
         environ["HTTP_X_FORWARDED_FOR"] = forwarded_for
     statuses: list[str] = []
-    body = app(environ, lambda status, _headers, *_: statuses.append(status))
-    b"".join(body)
-    body.close()
+    # As Django's test client does: the start and end of the request must not close the
+    # connection that holds the test's transaction.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        body = app(environ, lambda status, _headers, *_: statuses.append(status))
+        b"".join(body)
+        body.close()
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
     return int(statuses[0].split()[0])
 
 
