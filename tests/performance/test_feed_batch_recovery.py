@@ -243,15 +243,17 @@ class TestResuming:
         with django_capture_on_commit_callbacks(execute=True):
             assert feed_batches_resume_stalled() == 1
 
-        # paulo's 29 October was touched by the killed run's chunk only.
+        # paulo's 29 October was touched by the killed run's chunk only. A re-score judges
+        # whole periods: every agent gets a row in each period the batch touched.
         assert set(
             Evaluation.objects.filter(standard=standard).values_list("agent", "period_start")
-        ) == {
-            (alice.id, date(2026, 10, 29)),
-            (alice.id, date(2026, 10, 30)),
-            (paulo.id, date(2026, 10, 29)),
-            (paulo.id, date(2026, 10, 31)),
-        }
+        ) == {(agent.id, date(2026, 10, day)) for agent in (alice, paulo) for day in (29, 30, 31)}
+        assert (
+            Evaluation.objects.get(
+                standard=standard, agent=paulo, period_start=date(2026, 10, 29)
+            ).value
+            == 1
+        )
 
     def test_runs_that_keep_dying_at_the_same_chunk_fail_for_a_person_to_see(
         self, killed_batch, monkeypatch, django_capture_on_commit_callbacks
@@ -389,7 +391,13 @@ def test_a_chunk_after_its_first_rows_keeps_the_rest_in_file_order():
 
 
 @pytest.fixture
-def stalled_batch(source, bob, alice, paulo, tmp_path, monkeypatch, small_chunks):
+def stalled_batch(
+    source, bob, alice, paulo, lisbon, sao_paulo, tmp_path, monkeypatch, small_chunks
+):
+    # bob's upload, and bob leads both agents' teams: every row of the file is his to write,
+    # so resuming it gives the report of one run.
+    source.upload_teams.add(lisbon)
+    sao_paulo.leads.add(bob)
     with killed(monkeypatch, after_chunks=1):
         ingest_text(source, FEED, tmp_path)
     FeedBatch.objects.update(uploaded_by=bob, via=FeedBatch.Via.UPLOAD)
