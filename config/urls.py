@@ -8,6 +8,8 @@ from config import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("performance.api.urls")),
+    path("api/v1/rewards/", include("rewards.api.urls")),
+    path("api/v1/coaching/", include("coaching.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("health/", views.health, name="health"),
@@ -39,5 +41,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("rewards/", include("rewards.urls")),
+    path("coaching/", include("coaching.urls")),
     path("", include("performance.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Coaching models: flags, sessions and training (one module each)."""

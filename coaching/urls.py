@@ -1,0 +1,5 @@
+"""The coaching pages (mounted at /coaching/ by config.urls)."""
+
+app_name = "coaching"
+
+urlpatterns: list = []

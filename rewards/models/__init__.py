@@ -1,0 +1,1 @@
+"""Rewards models: the points ledger and what it derives (one module per area)."""

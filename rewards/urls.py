@@ -1,0 +1,5 @@
+"""The rewards pages (mounted at /rewards/ by config.urls)."""
+
+app_name = "rewards"
+
+urlpatterns: list = []
