@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
     },
     # Resumes feed batches whose run died (lease of FEED_BATCH_LEASE_SECONDS run out).
+    # After the night's evaluation (02:15): pays the periods that closed since, which no
+    # evaluation change announces, and repairs whatever a lost task left behind.
+    "reconcile-points": {
+        "task": "rewards.reconcile_all",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "resume-stalled-feed-batches": {
         "task": "performance.resume_stalled_feed_batches",
         "schedule": crontab(minute="*"),

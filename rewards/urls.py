@@ -1,5 +1,13 @@
 """The rewards pages (mounted at /rewards/ by config.urls)."""
 
+from django.urls import path
+
+from rewards.views import points
+
 app_name = "rewards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("me/", points.my_points, name="my-points"),
+    path("team/", points.team_points, name="team-points"),
+    path("agents/<int:agent_id>/", points.agent_points, name="agent-points"),
+]

@@ -19,6 +19,25 @@ from tests.factories import FeedSourceFactory, TeamFactory, make_admin, make_lea
 from tests.scenarios import agent_in
 
 
+@pytest.fixture(autouse=True, scope="session")
+def ledger_flushable():
+    """Transactional tests end with `flush`, which on SQLite empties tables with DELETE: the
+    ledger's delete trigger lets it through only inside ledger_wipe_allowed()."""
+    from django.core.management.commands import flush
+
+    from rewards.db import ledger_wipe_allowed
+
+    handle = flush.Command.handle
+
+    def handle_wiping_ledger(self, *args, **options):
+        with ledger_wipe_allowed():
+            return handle(self, *args, **options)
+
+    flush.Command.handle = handle_wiping_ledger
+    yield
+    flush.Command.handle = handle
+
+
 @pytest.fixture(autouse=True)
 def celery_eager():
     """Tasks run inline unless a test drives the real worker (tests/test_celery_worker.py)."""

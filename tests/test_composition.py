@@ -57,7 +57,11 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
     AgentFactory(user=bob, team=alice.team)  # a lead who is also an agent
     client.force_login(alice.user)
     page = client.get(reverse("agent-scorecard", args=[alice.id]), {"period": "2026-10-29"})
-    assert nav(page.content.decode()) == [("Home", False), ("My scorecard", True)]
+    assert nav(page.content.decode()) == [
+        ("Home", False),
+        ("My scorecard", True),
+        ("My points", False),
+    ]
 
     client.force_login(bob)
     page = client.get(reverse("agent-scorecard", args=[alice.id]), {"period": "2026-10-29"})
@@ -65,19 +69,15 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
     assert nav(page.content.decode()) == [
         ("Home", False),
         ("My scorecard", False),
+        ("My points", False),
         ("Team", True),
+        ("Points", False),
         ("Upload feed", False),
         ("Batches", False),
     ]
     assert [
         current for _, current in nav(client.get(reverse("feed-batches")).content.decode())
-    ] == [
-        False,
-        False,
-        False,
-        False,
-        True,
-    ]
+    ] == [False, False, False, False, False, False, True]
 
 
 def test_an_admin_gets_the_admin_link_last(client, dave):

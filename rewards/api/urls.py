@@ -1,3 +1,18 @@
 """The rewards REST API (mounted under /api/v1/rewards/ by config.urls)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from rewards.api import points
+
+urlpatterns = [
+    path(
+        "agents/<int:agent_id>/balance",
+        points.AgentBalanceApi.as_view(),
+        name="api-agent-points-balance",
+    ),
+    path(
+        "agents/<int:agent_id>/points",
+        points.AgentPointsHistoryApi.as_view(),
+        name="api-agent-points-history",
+    ),
+]

@@ -81,6 +81,7 @@ def catch_up() -> None:
             {
                 "applied": applied,
                 "delivered": [first, second],
+                "subscribers": len(change_subscribers),
                 "changes": list(EvaluationChange.objects.values_list("id", flat=True)),
                 "cursor": ChangeCursor.objects.get(subscriber="test").last_change_id,
             }

@@ -80,7 +80,8 @@ def page(name: str, request) -> str:
         ("batch list", "dave", 7),
         # + whether the lead may still upload to the batch's source (the re-process button)
         ("batch detail", "bob", 8),
-        ("home", "alice", 6),
+        # + the agent's points balance (rewards' home panel)
+        ("home", "alice", 7),
         ("home", "bob", 7),
         ("home", "dave", 7),
     ],

@@ -1,0 +1,59 @@
+"""What rewards contributes to the composed pages (registered in apps.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from config.composition import DemoOptions, DemoStep, HomePanel, NavEntry
+from performance.roles import is_agent, is_team_lead
+from rewards.selectors import agent_balance
+
+POINTS_PAGES = frozenset({"rewards:my-points", "rewards:agent-points"})
+
+NAV_ENTRIES = (
+    NavEntry(_("My points"), "rewards:my-points", 15, is_agent, POINTS_PAGES),
+    # For a lead, the points pages they open are their agents': this entry is marked instead.
+    NavEntry(
+        _("Points"),
+        "rewards:team-points",
+        25,
+        is_team_lead,
+        POINTS_PAGES | {"rewards:team-points"},
+    ),
+)
+
+
+def home_points_panel(request: HttpRequest) -> dict[str, Any]:
+    return {"balance": agent_balance(request.user.agent)}
+
+
+HOME_PANELS = (HomePanel("rewards", "rewards/home.html", home_points_panel, 20, is_agent),)
+
+
+def demo_points_step(options: DemoOptions) -> None:
+    """The ledger of the demo history: every closed period's points, reconciled (the
+    evaluation seam has paid most of them already, as batches were ingested)."""
+    from rewards.selectors import ledger_totals
+    from rewards.services.reconcile import reconcile
+
+    appended = reconcile().entries
+    totals = ledger_totals()
+    options.success(
+        gettext(
+            "Points ledger: %(entries)s entries (%(points)s points) for %(agents)s agents, "
+            "%(appended)s appended by the final reconciliation."
+        )
+        % {
+            "entries": f"{totals.entries:,}",
+            "points": f"{totals.points:,}",
+            "agents": totals.agents,
+            "appended": appended,
+        }
+    )
+
+
+DEMO_STEPS = (DemoStep("rewards.points", demo_points_step, 20),)

@@ -1,0 +1,138 @@
+"""Reads of the ledger: balances, history, provisional points and the ledger's own check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from performance.models import Agent, Evaluation
+from performance.periods import Period, PeriodKind
+from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
+from rewards.services.reconcile import local_today_resolver
+
+
+@dataclass(frozen=True)
+class Balance:
+    lifetime: int
+    spendable: int
+
+
+def agent_balance(agent: Agent) -> Balance:
+    row = AgentBalance.objects.filter(agent=agent).first()
+    return Balance(row.lifetime, row.spendable) if row else Balance(0, 0)
+
+
+def agents_with_balances(agents: QuerySet[Agent]) -> QuerySet[Agent]:
+    """`agents` with their balances (0 where none yet), highest lifetime points first."""
+    return agents.annotate(
+        lifetime=Coalesce("points_balance__lifetime", 0),
+        spendable=Coalesce("points_balance__spendable", 0),
+    ).order_by("team__name", "-lifetime", "user__first_name", "user__username")
+
+
+def agent_history(agent: Agent) -> QuerySet[PointsEntry]:
+    return (
+        PointsEntry.objects.filter(agent=agent)
+        .select_related("standard", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ProvisionalPoints:
+    standard_name: str
+    period: Period
+    points: int
+    outcome: str
+    evaluation_id: int
+
+    @property
+    def outcome_label(self) -> str:
+        return Evaluation.Outcome(self.outcome).label
+
+
+def agent_provisional_points(agent: Agent) -> list[ProvisionalPoints]:
+    """Points of periods still under way, from the current evaluations: never in the ledger
+    until the period closes and reconciliation writes them."""
+    today = local_today_resolver([agent.pk])
+    rows = (
+        # A cheap bound for the query (no zone is two days from UTC's date); the exact test
+        # per row uses today in the zone of the agent's team on the period's first day.
+        Evaluation.objects.filter(
+            agent=agent, period_end__gt=timezone.now().date() - timedelta(days=2)
+        )
+        .exclude(points=0)
+        .values(
+            "id",
+            "standard__name",
+            "standard__period",
+            "period_start",
+            "period_end",
+            "points",
+            "outcome",
+        )
+        .order_by("period_start", "standard__name")
+    )
+    return [
+        ProvisionalPoints(
+            standard_name=row["standard__name"],
+            period=Period(
+                row["period_start"], row["period_end"], PeriodKind(row["standard__period"])
+            ),
+            points=row["points"],
+            outcome=row["outcome"],
+            evaluation_id=row["id"],
+        )
+        for row in rows
+        if row["period_end"] > today(agent.pk, row["period_start"])
+    ]
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    agent_id: int
+    balance: Balance
+    ledger: Balance
+
+
+def balance_mismatches(agent_ids: Iterable[int] | None = None) -> list[BalanceMismatch]:
+    """Agents whose balance row differs from the sums of their ledger entries."""
+    entries = PointsEntry.objects.all()
+    balances = AgentBalance.objects.all()
+    if agent_ids is not None:
+        agent_ids = list(agent_ids)
+        entries = entries.filter(agent_id__in=agent_ids)
+        balances = balances.filter(agent_id__in=agent_ids)
+    sums = {
+        row["agent_id"]: Balance(row["lifetime"] or 0, row["spendable"] or 0)
+        for row in entries.values("agent_id").annotate(
+            lifetime=Sum("points", filter=~Q(kind__in=SPENDING_KINDS)), spendable=Sum("points")
+        )
+    }
+    held = {row.agent_id: Balance(row.lifetime, row.spendable) for row in balances}
+    return [
+        BalanceMismatch(
+            agent_id, held.get(agent_id, Balance(0, 0)), sums.get(agent_id, Balance(0, 0))
+        )
+        for agent_id in sorted(sums.keys() | held.keys())
+        if held.get(agent_id, Balance(0, 0)) != sums.get(agent_id, Balance(0, 0))
+    ]
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    entries: int
+    points: int
+    agents: int
+
+
+def ledger_totals() -> LedgerTotals:
+    totals = PointsEntry.objects.aggregate(
+        entries=Count("id"), points=Sum("points"), agents=Count("agent", distinct=True)
+    )
+    return LedgerTotals(totals["entries"], totals["points"] or 0, totals["agents"])
