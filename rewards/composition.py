@@ -35,11 +35,14 @@ HOME_PANELS = (HomePanel("rewards", "rewards/home.html", home_points_panel, 20, 
 
 
 def demo_points_step(options: DemoOptions) -> None:
-    """The ledger of the demo history: every closed period's points, reconciled (the
-    evaluation seam has paid most of them already, as batches were ingested)."""
+    """Levels and streak bonuses, then the ledger of the demo history: every closed
+    period's points and bonuses, reconciled (the evaluation seam has paid most of the
+    points already, as batches were ingested)."""
+    from rewards.demo import demo_progress_seed
     from rewards.selectors import ledger_totals
     from rewards.services.reconcile import reconcile
 
+    demo_progress_seed()
     appended = reconcile().entries
     totals = ledger_totals()
     options.success(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from performance.models import Agent, Evaluation
 from performance.periods import Period, PeriodKind
-from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
+from rewards.models import SPENDING_KINDS, AgentBalance, AgentStreak, Level, PointsEntry
 from rewards.services.reconcile import local_today_resolver
 
 
@@ -136,3 +136,38 @@ def ledger_totals() -> LedgerTotals:
         entries=Count("id"), points=Sum("points"), agents=Count("agent", distinct=True)
     )
     return LedgerTotals(totals["entries"], totals["points"] or 0, totals["agents"])
+
+
+@dataclass(frozen=True)
+class LevelProgress:
+    level: Level | None
+    next_level: Level | None
+    points_to_next: int
+    percent: int  # of the way from this level's threshold to the next's
+
+
+def level_progress(lifetime: int) -> LevelProgress:
+    levels = list(Level.objects.order_by("threshold"))
+    reached = [level for level in levels if level.threshold <= lifetime]
+    ahead = [level for level in levels if level.threshold > lifetime]
+    level = reached[-1] if reached else None
+    next_level = ahead[0] if ahead else None
+    if next_level is None:
+        return LevelProgress(level, None, 0, 100)
+    floor = level.threshold if level else 0
+    span = max(next_level.threshold - floor, 1)
+    return LevelProgress(
+        level,
+        next_level,
+        next_level.threshold - lifetime,
+        max(0, min(100, (lifetime - floor) * 100 // span)),
+    )
+
+
+def agent_streaks(agent: Agent) -> QuerySet[AgentStreak]:
+    """The agent's streaks with something to show, longest current first."""
+    return (
+        AgentStreak.objects.filter(agent=agent, best__gt=0)
+        .select_related("standard")
+        .order_by("-current", "-best", "standard__name")
+    )

@@ -1,4 +1,4 @@
-"""Rewards models: the points ledger (more to come: streaks, badges, levels, the store)."""
+"""Rewards models: the points ledger, streaks and levels (badges and the store to come)."""
 
 from rewards.models.ledger import (
     SPENDING_KINDS,
@@ -7,11 +7,15 @@ from rewards.models.ledger import (
     PointsEntry,
     ReconcileRequest,
 )
+from rewards.models.progress import AgentStreak, Level, StreakBonus
 
 __all__ = [
     "SPENDING_KINDS",
     "AgentBalance",
+    "AgentStreak",
     "LedgerImmutableError",
+    "Level",
     "PointsEntry",
     "ReconcileRequest",
+    "StreakBonus",
 ]

@@ -80,10 +80,13 @@ def _points_page(
     entries = list(page.object_list)
     links = _evaluation_links(agent, entries)
     provisional = selectors.agent_provisional_points(agent)
+    balance = selectors.agent_balance(agent)
     context: dict[str, Any] = {
         "agent": agent,
         "own": agent.user_id == request.user.pk,
-        "balance": selectors.agent_balance(agent),
+        "balance": balance,
+        "level": selectors.level_progress(balance.lifetime),
+        "streaks": selectors.agent_streaks(agent),
         "provisional": provisional,
         "provisional_total": sum(item.points for item in provisional),
         "page": page,

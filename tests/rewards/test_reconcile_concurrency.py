@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 
-def test_concurrent_reconciliations_append_each_difference_once(alice, maria):
+def test_concurrent_reconciliations_append_each_difference_once(reference_rows, alice, maria):
     csat = make_standard(name="CSAT", metric="csat", period="week", target=80)
     for week in range(8):
         judge(alice, csat, date(2026, 9, 7) + timedelta(days=7 * week), "met")

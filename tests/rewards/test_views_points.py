@@ -129,3 +129,23 @@ def test_an_admin_sees_every_balance_and_an_agent_none(client, alice_points, pau
     assert set(agents) == {alice_points, paulo}
     login(client, alice_points)
     assert client.get(reverse("rewards:team-points")).status_code == 404
+
+
+def test_the_page_shows_the_level_progress_and_streaks(client, alice_points):
+    from rewards.models import Level
+
+    Level.objects.create(name="Bronze", threshold=10)
+    Level.objects.create(name="Prata", threshold=100)
+    reconcile()
+    login(client, alice_points)
+    response = client.get(reverse("rewards:my-points"))
+    level = response.context["level"]
+    assert (level.level.name, level.next_level.name, level.points_to_next, level.percent) == (
+        "Bronze",
+        "Prata",
+        80,
+        11,
+    )
+    (streak,) = response.context["streaks"]
+    assert (streak.standard.name, streak.current, streak.best) == ("CSAT", 1, 1)
+    assert "Level: Bronze" in response.content.decode()
