@@ -137,7 +137,8 @@ def test_lead_steps_back_a_week_and_opens_an_agents_scorecard(
     )
     canvas = page.locator("[data-trend] canvas").first
     expect(canvas).to_be_visible()
-    page.wait_for_function("document.querySelectorAll('[data-trend][data-drawn]').length === 4")
+    # A locator, not wait_for_function: the page's CSP forbids the eval its polling uses.
+    expect(page.locator("[data-trend][data-drawn]")).to_have_count(4)
     assert (
         page.evaluate(
             "Chart.getChart(document.querySelector('[data-trend] canvas')).data.labels.length"
@@ -179,5 +180,6 @@ def test_agent_reads_their_own_scorecard_from_the_navigation(page: Page, alice, 
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your scorecard")
     expect(page.get_by_test_id("standard-card")).to_have_count(4)
-    page.wait_for_function("document.querySelectorAll('[data-trend][data-drawn]').length === 4")
+    # A locator, not wait_for_function: the page's CSP forbids the eval its polling uses.
+    expect(page.locator("[data-trend][data-drawn]")).to_have_count(4)
     page.screenshot(path=SCREENSHOTS / "atendo-scorecard-agent.png", full_page=True)
