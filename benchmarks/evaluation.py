@@ -18,7 +18,14 @@ On PostgreSQL (BENCH_EVAL_DATABASE_URL, created and migrated if missing):
 6. a late-survey batch: 1,000 partial rows (external_id,csat,nps) for contacts of the last
    week, ingested through the real service, which re-scores after commit, whole, the
    periods holding the local days it touched; the re-score is timed on its own. The batch
-   is undone afterwards (the dataset stays as loaded).
+   is undone afterwards (the dataset stays as loaded);
+7. the points ledger: its anchor, one INSERT ... SELECT of the evaluations' points into a
+   copy of the ledger table (the faster of 2); a full reconciliation from an empty ledger
+   (points and streak bonuses), checked against the evaluations and the balances; a second
+   one, which must append nothing.
+
+The engine's phases detach the evaluation changes' subscribers (rewards), whose work a
+worker does in production; the ledger phases time it on its own.
 
 Each phase runs in its own process, so its peak RSS is its own. Figures are wall-clock;
 CPU seconds of the Python process and of its PostgreSQL backend are printed too, since the
@@ -78,6 +85,8 @@ LATE_ROWS = 1_000
 LATE_AGENTS = 250
 LATE_DAYS = 7
 RATIO_GOAL = 1.5
+LEDGER_RATIO_GOAL = 2.0
+LEDGER_AGAIN_GOAL = 0.5
 # (name, metric, channel, period, target, stretch, threshold, min_sample, zones, gate)
 STANDARDS = (
     ("Daily volume", "volume", "", "day", 12, 20, None, 1, None, None),
@@ -446,8 +455,18 @@ def anchor() -> dict[str, Any]:
     }
 
 
+def _engine_alone() -> None:
+    """The engine's phases time the engine: the evaluation changes' subscribers (rewards'
+    reconciliation, which a worker runs in production and these eager phases would run
+    inline) are timed in phases of their own."""
+    from performance.signals import evaluations_changed
+
+    evaluations_changed.disconnect(dispatch_uid="performance.deliver_changes")
+
+
 def evaluate(*, expect_empty: bool) -> dict[str, Any]:
     """A full evaluation of the month through the engine."""
+    _engine_alone()
     from performance.models import Evaluation
     from performance.services.evaluation import evaluate_periods
 
@@ -528,6 +547,7 @@ def verify() -> dict[str, Any]:
 
 def late_survey(*, directory: str) -> dict[str, Any]:
     """Ingest 1,000 late survey answers through the real service; time the re-score apart."""
+    _engine_alone()
     from django.db import connection
 
     import performance.services.evaluation
@@ -622,12 +642,96 @@ def late_survey(*, directory: str) -> dict[str, Any]:
     return result
 
 
+# --- the points ledger ------------------------------------------------------------------------
+
+# (standard period, length, points): streak bonuses the reconciliation has to derive too.
+BENCH_STREAK_BONUSES = [("day", 5, 10), ("day", 10, 25), ("week", 3, 15)]
+
+
+def ledger_anchor() -> dict[str, Any]:
+    """One INSERT ... SELECT of the evaluations' points into a copy of the ledger table (its
+    indexes and unique key included): what writing the ledger costs the database alone."""
+    from django.db import connection, transaction
+
+    with Timer() as timer, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE ledger_anchor (LIKE rewards_pointsentry INCLUDING ALL) "
+            "ON COMMIT DROP"
+        )
+        cursor.execute(
+            """
+            INSERT INTO ledger_anchor (agent_id, points, kind, earned_on, reference,
+                standard_id, outcome, idempotency_key, note, created_at)
+            SELECT agent_id, points, 'standard', period_start,
+                'evaluation:' || standard_id || ':' || period_start, standard_id, outcome,
+                'agent:' || agent_id || ':evaluation:' || standard_id || ':' || period_start
+                    || ':0',
+                '', now()
+            FROM performance_evaluation WHERE points <> 0
+            """
+        )
+        rows = cursor.rowcount
+    return {**timer.figures(), "rows": rows}
+
+
+def ledger_reset() -> dict[str, Any]:
+    """An empty ledger (TRUNCATE: the one way past its row triggers) and the bench's streak
+    bonuses. Not timed."""
+    from django.db import connection
+
+    from performance.models import ServiceStandard
+    from rewards.models import StreakBonus
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE rewards_pointsentry, rewards_agentbalance, rewards_agentstreak, "
+            "rewards_reconcilerequest"
+        )
+    for period, length, points in BENCH_STREAK_BONUSES:
+        for standard in ServiceStandard.objects.filter(period=period):
+            StreakBonus.objects.get_or_create(
+                standard=standard, length=length, defaults={"points": points}
+            )
+    return {"seconds": 0.0, "peak_rss_mb": 0.0}
+
+
+def ledger_reconcile(*, expect_empty: bool) -> dict[str, Any]:
+    """Reconcile every agent; then (untimed) check balances and per-reference sums."""
+    from django.db.models import Sum
+
+    from performance.models import Evaluation
+    from rewards.models import PointsEntry
+    from rewards.selectors import balance_mismatches
+    from rewards.services.reconcile import reconcile
+
+    before = PointsEntry.objects.count()
+    if expect_empty and before:
+        raise SystemExit(f"the ledger holds {before:,} entries")
+    with Timer() as timer:
+        result = reconcile()
+    standard_sum = PointsEntry.objects.filter(kind="standard").aggregate(total=Sum("points"))
+    return {
+        **timer.figures(),
+        "entries": result.entries,
+        "points": result.points,
+        "agents": result.agents,
+        "standard_entries": PointsEntry.objects.filter(kind="standard").count(),
+        "streak_entries": PointsEntry.objects.filter(kind="streak_bonus").count(),
+        "ledger_matches_evaluations": (standard_sum["total"] or 0)
+        == (Evaluation.objects.aggregate(total=Sum("points"))["total"] or 0),
+        "balance_mismatches": len(balance_mismatches()),
+    }
+
+
 PHASES = {
     "prepare": prepare,
     "anchor": anchor,
     "evaluate": evaluate,
     "verify": verify,
     "late_survey": late_survey,
+    "ledger_anchor": ledger_anchor,
+    "ledger_reset": ledger_reset,
+    "ledger_reconcile": ledger_reconcile,
 }
 
 
@@ -740,26 +844,66 @@ def main() -> int:
         f"not the {late['affected']:,} of the touched periods",
     )
 
+    say("ledger anchor: INSERT ... SELECT of the evaluations' points into a copy of the ledger")
+    ledger_anchors = [run_phase("ledger_anchor", url, work) for _ in range(2)]
+    ledger_best = min(ledger_anchors, key=lambda result: result["seconds"])
+    say(
+        f"  {ledger_best['rows']:,} rows in {ledger_best['seconds']:.2f}s (faster of 2); "
+        f"{cpu(ledger_best)}"
+    )
+    run_phase("ledger_reset", url, work)
+    say("full reconciliation from an empty ledger (points and streak bonuses)")
+    paid = run_phase("ledger_reconcile", url, work, expect_empty=True)
+    say(
+        f"  {paid['entries']:,} entries ({paid['standard_entries']:,} points, "
+        f"{paid['streak_entries']:,} streak bonuses) for {paid['agents']:,} agents in "
+        f"{paid['seconds']:.2f}s ({paid['seconds'] / ledger_best['seconds']:.2f}x the anchor); "
+        f"peak RSS {paid['peak_rss_mb']:.0f} MB; {cpu(paid)}"
+    )
+    check(paid["standard_entries"] == ledger_best["rows"], "points entries differ from the anchor")
+    check(paid["ledger_matches_evaluations"], "the ledger's points differ from the evaluations'")
+    check(paid["balance_mismatches"] == 0, "balances differ from their ledgers")
+    say("second reconciliation (nothing changed)")
+    repaid = run_phase("ledger_reconcile", url, work, expect_empty=False)
+    say(
+        f"  {repaid['entries']:,} entries appended in {repaid['seconds']:.2f}s "
+        f"({repaid['seconds'] / ledger_best['seconds']:.2f}x the anchor); {cpu(repaid)}"
+    )
+    check(repaid["entries"] == 0, "the second reconciliation appended entries")
+    ledger_ratio = paid["seconds"] / ledger_best["seconds"]
+    again_ratio = repaid["seconds"] / ledger_best["seconds"]
+
     ratio = full["seconds"] / best["seconds"]
+    # Each phase against its own anchor: the engine's against the grouped SQL, the ledger's
+    # against the INSERT ... SELECT.
     summary(
         (
             SummaryRow(
                 label,
                 count,
                 result["seconds"],
-                result["seconds"] / best["seconds"],
+                result["seconds"] / anchor_of["seconds"],
                 result["peak_rss_mb"],
             )
-            for label, result, count in (
-                ("anchor: grouped SQL (faster of 2)", best, best["rows"]),
-                ("full evaluation, empty table", full, full["created"]),
-                ("second full evaluation, unchanged", again, again["unchanged"]),
-                ("late surveys: ingest + re-score", late, late["rows"]),
+            for label, result, count, anchor_of in (
+                ("anchor: grouped SQL (faster of 2)", best, best["rows"], best),
+                ("full evaluation, empty table", full, full["created"], best),
+                ("second full evaluation, unchanged", again, again["unchanged"], best),
+                ("late surveys: ingest + re-score", late, late["rows"], best),
                 (
                     "late surveys: re-score alone",
                     {**late, "seconds": late["rescore_seconds"]},
                     None,
+                    best,
                 ),
+                (
+                    "ledger anchor: INSERT ... SELECT",
+                    ledger_best,
+                    ledger_best["rows"],
+                    ledger_best,
+                ),
+                ("full reconciliation, empty ledger", paid, paid["entries"], ledger_best),
+                ("second reconciliation, unchanged", repaid, repaid["entries"], ledger_best),
             )
         ),
         ratio="x anchor",
@@ -770,6 +914,16 @@ def main() -> int:
             f"late-survey re-score judges only the touched periods ({late['judged']:,} of "
             f"{late['total']:,})",
             late["judged"] == late["affected"],
+        ),
+        (
+            f"full reconciliation <= {LEDGER_RATIO_GOAL}x the INSERT ... SELECT "
+            f"({ledger_ratio:.2f}x)",
+            ledger_ratio <= LEDGER_RATIO_GOAL,
+        ),
+        (
+            f"second reconciliation <= {LEDGER_AGAIN_GOAL}x the INSERT ... SELECT "
+            f"({again_ratio:.2f}x)",
+            again_ratio <= LEDGER_AGAIN_GOAL,
         ),
     )
     return report(goals, check)

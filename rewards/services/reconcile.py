@@ -14,6 +14,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -132,7 +133,8 @@ class _Expected:
     earned_on: date
     points: int
     outcome: str
-    what: str  # the cause, for notes: "CSAT, week 44" or "CSAT streak of 4 from week 40"
+    # The cause, for notes ("CSAT, week 44"), worded only for the entries written.
+    what: Callable[[], str]
 
 
 @dataclass
@@ -145,6 +147,18 @@ class _Held:
     outcome: str = ""
 
 
+def _evaluation_cause(standard_name: str, period: Period) -> str:
+    return _("%(standard)s, %(period)s") % {"standard": standard_name, "period": period.label}
+
+
+def _streak_cause(standard_name: str, length: int, first_start: date, kind: PeriodKind) -> str:
+    return _("Streak bonus: %(standard)s, %(length)s periods in a row from %(first)s") % {
+        "standard": standard_name,
+        "length": length,
+        "first": period_containing(first_start, kind).label,
+    }
+
+
 def _outcome_label(outcome: str) -> str:
     if not outcome:
         return _("no evaluation")
@@ -152,7 +166,7 @@ def _outcome_label(outcome: str) -> str:
 
 
 def _note(expected: _Expected | None, held: _Held | None, delta: int, batch_id: int | None) -> str:
-    what = expected.what if expected else _("Evaluation of %(day)s") % {"day": held.earned_on}
+    what = expected.what() if expected else _("Evaluation of %(day)s") % {"day": held.earned_on}
     cause = _(" after feed batch %(batch)s") % {"batch": batch_id} if batch_id else ""
     kind = expected.kind if expected else held.kind
     if kind == PointsEntry.Kind.STREAK_BONUS:
@@ -214,8 +228,7 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
             earned_on=start,
             points=row["points"] if closed else 0,
             outcome=row["outcome"] if closed else "",
-            what=_("%(standard)s, %(period)s")
-            % {"standard": row["standard__name"], "period": period.label},
+            what=partial(_evaluation_cause, row["standard__name"], period),
         )
     bonuses: dict[int, list[tuple[int, int]]] = {}
     for standard_id, length, points in StreakBonus.objects.filter(
@@ -228,15 +241,13 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
         streaks[(agent_id, standard_id)] = current_and_best(runs)
         name, kind = standard_names[standard_id]
         for reward in streak_rewards(standard_id, runs, bonuses.get(standard_id, [])):
-            first = period_containing(reward.streak_start, kind)
             expected[(agent_id, reward.reference)] = _Expected(
                 kind=PointsEntry.Kind.STREAK_BONUS,
                 standard_id=standard_id,
                 earned_on=reward.earned_on,
                 points=reward.points,
                 outcome="",
-                what=_("Streak bonus: %(standard)s, %(length)s periods in a row from %(first)s")
-                % {"standard": name, "length": reward.length, "first": first.label},
+                what=partial(_streak_cause, name, reward.length, reward.streak_start, kind),
             )
     held: dict[tuple[int, str], _Held] = {}
     for agent_id, kind, reference, standard_id, earned_on, points, outcome in (
