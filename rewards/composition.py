@@ -22,7 +22,7 @@ NAV_ENTRIES = (
         "rewards:team-points",
         25,
         is_team_lead,
-        POINTS_PAGES | {"rewards:team-points"},
+        POINTS_PAGES | {"rewards:team-points", "rewards:adjustments"},
     ),
 )
 

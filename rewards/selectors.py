@@ -35,6 +35,15 @@ def agents_with_balances(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     ).order_by("team__name", "-lifetime", "user__first_name", "user__username")
 
 
+def adjustments_of(agents: QuerySet[Agent]) -> QuerySet[PointsEntry]:
+    """Manual adjustments of `agents`, newest first: the audit list."""
+    return (
+        PointsEntry.objects.filter(kind=PointsEntry.Kind.MANUAL_ADJUSTMENT, agent__in=agents)
+        .select_related("agent__user", "agent__team", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
 def agent_history(agent: Agent) -> QuerySet[PointsEntry]:
     return (
         PointsEntry.objects.filter(agent=agent)

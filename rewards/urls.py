@@ -9,5 +9,6 @@ app_name = "rewards"
 urlpatterns = [
     path("me/", points.my_points, name="my-points"),
     path("team/", points.team_points, name="team-points"),
+    path("adjustments/", points.adjustment_list, name="adjustments"),
     path("agents/<int:agent_id>/", points.agent_points, name="agent-points"),
 ]

@@ -118,6 +118,19 @@ def team_points(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def adjustment_list(request: HttpRequest) -> HttpResponse:
+    """Every manual adjustment of the agents a lead leads (an admin: everyone's)."""
+    if not is_team_lead(request.user):
+        raise Http404(gettext("Only team leads see their teams' adjustments."))
+    entries = selectors.adjustments_of(agents_visible_to(request.user))
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    swap = htmx_swap(request) and request.htmx.target == "adjustments"
+    template = "rewards/adjustments.html#adjustments" if swap else "rewards/adjustments.html"
+    return render(request, template, {"page": page})
+
+
+@login_required
+@require_GET
 def my_points(request: HttpRequest) -> HttpResponse:
     if not is_agent(request.user):
         raise Http404(gettext("You have no points of your own: you are not set up as an agent."))

@@ -149,3 +149,27 @@ def test_the_page_shows_the_level_progress_and_streaks(client, alice_points):
     (streak,) = response.context["streaks"]
     assert (streak.standard.name, streak.current, streak.best) == ("CSAT", 1, 1)
     assert "Level: Bronze" in response.content.decode()
+
+
+def test_the_adjustments_audit_list_is_scoped_by_role(
+    client, alice_points, paulo, bob, carol, dave
+):
+    from datetime import date as day
+
+    from rewards.services.ledger import manual_adjustment_create
+
+    manual_adjustment_create(
+        agent=alice_points, points=5, note="Lisbon bonus", created_by=bob, earned_on=day.today()
+    )
+    manual_adjustment_create(
+        agent=paulo, points=-2, note="Sao Paulo fix", created_by=carol, earned_on=day.today()
+    )
+    url = reverse("rewards:adjustments")
+    for person, notes in ((bob, {"Lisbon bonus"}), (dave, {"Lisbon bonus", "Sao Paulo fix"})):
+        login(client, person)
+        page = client.get(url).context["page"]
+        assert {entry.note for entry in page.object_list} == notes
+    login(client, alice_points)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
