@@ -24,6 +24,13 @@ NAV_ENTRIES = (
         is_team_lead,
         POINTS_PAGES | {"rewards:team-points", "rewards:adjustments"},
     ),
+    NavEntry(
+        _("Leaderboards"),
+        "rewards:leaderboards",
+        27,
+        lambda user: is_agent(user) or is_team_lead(user),
+        frozenset({"rewards:leaderboards", "rewards:leaderboard"}),
+    ),
 )
 
 
@@ -38,11 +45,12 @@ def demo_points_step(options: DemoOptions) -> None:
     """Levels and streak bonuses, then the ledger of the demo history: every closed
     period's points and bonuses, reconciled (the evaluation seam has paid most of the
     points already, as batches were ingested)."""
-    from rewards.demo import demo_progress_seed
+    from rewards.demo import demo_leaderboards_seed, demo_progress_seed
     from rewards.selectors import ledger_totals
     from rewards.services.reconcile import reconcile
 
     demo_progress_seed()
+    demo_leaderboards_seed()
     appended = reconcile().entries
     totals = ledger_totals()
     options.success(

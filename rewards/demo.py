@@ -1,9 +1,10 @@
-"""The demo organisation's levels and streak bonuses (idempotent: seeding twice adds nothing)."""
+"""The demo organisation's levels, streak bonuses and leaderboards (idempotent: seeding twice
+adds nothing)."""
 
 from __future__ import annotations
 
 from performance.models import ServiceStandard
-from rewards.models import Level, StreakBonus
+from rewards.models import Leaderboard, Level, StreakBonus
 
 DEMO_LEVELS = [
     ("Iniciante", 0),
@@ -24,3 +25,32 @@ def demo_progress_seed() -> None:
             StreakBonus.objects.get_or_create(
                 standard=standard, length=length, defaults={"points": points}
             )
+
+
+# (slug, name, scope, channel, ranks, window, privacy, on the wall board)
+DEMO_BOARDS = [
+    ("geral", "Geral", "everyone", "", "agents", "month", "names", True),
+    ("minha-equipe", "Minha equipe", "team", "", "agents", "week", "names", False),
+    ("equipes", "Equipes", "everyone", "", "teams", "month", "names", True),
+    ("telefone", "Telefone", "channel", "phone", "agents", "month", "top", False),
+]
+
+
+def demo_leaderboards_seed() -> None:
+    for position, (slug, name, scope, channel, ranks, window, privacy, wall) in enumerate(
+        DEMO_BOARDS
+    ):
+        Leaderboard.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "scope": scope,
+                "channel": channel,
+                "ranks": ranks,
+                "default_window": window,
+                "privacy": privacy,
+                "on_wallboard": wall,
+                "position": position,
+                "minimum_agents": 2,
+            },
+        )

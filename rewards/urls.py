@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rewards.views import points
+from rewards.views import leaderboards, points
 
 app_name = "rewards"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("team/", points.team_points, name="team-points"),
     path("adjustments/", points.adjustment_list, name="adjustments"),
     path("agents/<int:agent_id>/", points.agent_points, name="agent-points"),
+    path("leaderboards/", leaderboards.leaderboard_index, name="leaderboards"),
+    path("leaderboards/<slug:slug>/", leaderboards.leaderboard, name="leaderboard"),
+    path("wallboard/", leaderboards.wallboard, name="wallboard"),
 ]

@@ -61,6 +61,7 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
         ("Home", False),
         ("My scorecard", True),
         ("My points", False),
+        ("Leaderboards", False),
     ]
 
     client.force_login(bob)
@@ -72,12 +73,13 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
         ("My points", False),
         ("Team", True),
         ("Points", False),
+        ("Leaderboards", False),
         ("Upload feed", False),
         ("Batches", False),
     ]
     assert [
         current for _, current in nav(client.get(reverse("feed-batches")).content.decode())
-    ] == [False, False, False, False, False, False, True]
+    ] == [False, False, False, False, False, False, False, True]
 
 
 def test_an_admin_gets_the_admin_link_last(client, dave):

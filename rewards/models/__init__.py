@@ -1,5 +1,6 @@
-"""Rewards models: the points ledger, streaks and levels (badges and the store to come)."""
+"""Rewards models: the points ledger, streaks, levels and leaderboards."""
 
+from rewards.models.leaderboards import Leaderboard, PointsTotal
 from rewards.models.ledger import (
     SPENDING_KINDS,
     AgentBalance,
@@ -13,9 +14,11 @@ __all__ = [
     "SPENDING_KINDS",
     "AgentBalance",
     "AgentStreak",
+    "Leaderboard",
     "LedgerImmutableError",
     "Level",
     "PointsEntry",
+    "PointsTotal",
     "ReconcileRequest",
     "StreakBonus",
 ]

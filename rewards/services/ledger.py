@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from performance.models import Agent
 from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
+from rewards.services.totals import totals_add
 
 # A manual adjustment larger than this is a typo, not a decision.
 MANUAL_ADJUSTMENT_LIMIT = 10_000
@@ -53,9 +54,9 @@ def balances_lock(agent_ids: Iterable[int]) -> dict[int, AgentBalance]:
 
 
 def entries_append(entries: Sequence[NewEntry]) -> list[PointsEntry]:
-    """Append entries and move their agents' balances, in the caller's transaction, which
-    must hold the agents' locks (balances_lock). A repeated idempotency key fails the whole
-    transaction: the caller's view of the ledger was stale."""
+    """Append entries and move their agents' balances and leaderboard totals, in the
+    caller's transaction, which must hold the agents' locks (balances_lock). A repeated
+    idempotency key fails the whole transaction: the caller's view of the ledger was stale."""
     if not entries:
         return []
     rows = PointsEntry.objects.bulk_create(
@@ -85,6 +86,7 @@ def entries_append(entries: Sequence[NewEntry]) -> list[PointsEntry]:
         AgentBalance.objects.filter(agent_id=agent_id).update(
             spendable=F("spendable") + points, lifetime=F("lifetime") + lifetime.get(agent_id, 0)
         )
+    totals_add(entries)
     return rows
 
 

@@ -133,7 +133,9 @@ def test_agent_sees_their_home_and_no_feed_pages(page: Page, alice, source):
     page.screenshot(path=SCREENSHOTS / "atendo-login.png", full_page=True)
     log_in(page, "alice")
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Home", "My scorecard", "My points"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Home", "My scorecard", "My points", "Leaderboards"]
+    )
     expect(page.locator("main")).to_contain_text("Lisbon")
     page.screenshot(path=SCREENSHOTS / "atendo-home-agent.png", full_page=True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from performance.models import Agent
-from rewards.selectors import balance_mismatches
+from rewards.selectors import balance_mismatches, total_mismatches
 from rewards.services.reconcile import ReconcileScope, reconcile
 
 
@@ -30,6 +30,7 @@ class Command(BaseCommand):
             )
             return
         mismatches = balance_mismatches(agent_ids)
+        stale_totals = total_mismatches(agent_ids)
         for item in result.discrepancies:
             self.stdout.write(
                 f"agent {item.agent_id} {item.reference}: ledger {item.ledger}, "
@@ -41,8 +42,18 @@ class Command(BaseCommand):
                 f"spendable {item.balance.spendable}, ledger sums {item.ledger.lifetime} / "
                 f"{item.ledger.spendable}"
             )
-        if result.discrepancies or mismatches:
-            raise CommandError(
-                f"{len(result.discrepancies)} discrepancies, {len(mismatches)} balance mismatches"
+        for item in stale_totals:
+            channel = item.channel or "all"
+            self.stdout.write(
+                f"agent {item.agent_id} leaderboard total {item.span} {item.starts_on} "
+                f"{channel}: {item.kept}, ledger sums {item.ledger}"
             )
-        self.stdout.write(f"{result.agents} agents checked: ledger and balances agree")
+        if result.discrepancies or mismatches or stale_totals:
+            raise CommandError(
+                f"{len(result.discrepancies)} discrepancies, {len(mismatches)} balance "
+                f"mismatches, {len(stale_totals)} leaderboard totals off "
+                "(rewards_leaderboards_rebuild repairs them)"
+            )
+        self.stdout.write(
+            f"{result.agents} agents checked: ledger, balances and leaderboard totals agree"
+        )

@@ -1,4 +1,5 @@
-"""Reads of the ledger: balances, history, provisional points and the ledger's own check."""
+"""Reads of the ledger: balances, history, provisional points, levels, streaks and the
+ledger's own check."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from django.utils import timezone
 
 from performance.models import Agent, Evaluation
 from performance.periods import Period, PeriodKind
-from rewards.models import SPENDING_KINDS, AgentBalance, AgentStreak, Level, PointsEntry
+from rewards.models import (
+    SPENDING_KINDS,
+    AgentBalance,
+    AgentStreak,
+    Level,
+    PointsEntry,
+)
 from rewards.services.reconcile import local_today_resolver
 
 
