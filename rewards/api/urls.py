@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rewards.api import points
+from rewards.api import leaderboards, points
 
 urlpatterns = [
     path(
@@ -15,4 +15,6 @@ urlpatterns = [
         points.AgentPointsHistoryApi.as_view(),
         name="api-agent-points-history",
     ),
+    path("leaderboards", leaderboards.LeaderboardListApi.as_view(), name="api-leaderboards"),
+    path("leaderboards/<slug:slug>", leaderboards.LeaderboardApi.as_view(), name="api-leaderboard"),
 ]

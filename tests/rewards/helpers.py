@@ -1,14 +1,22 @@
-"""Evaluations written directly, for ledger tests that need outcomes, not the facts behind
-them (the engine's own tests cover how outcomes are computed)."""
+"""Evaluations and entries written directly, for ledger and leaderboard tests that need
+outcomes or points, not the facts behind them (the engine's own tests cover how outcomes are
+computed)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
+from django.db import transaction
 from django.utils import timezone
 
 from performance.models import Evaluation, StandardVersion
 from performance.periods import period_containing
+from rewards.models import Leaderboard, PointsEntry
+from rewards.services.ledger import NewEntry, balances_lock, entries_append
+
+NOV = date(2026, 11, 2)  # a Monday
+_keys = itertools.count()
 
 POINTS = {"exceeded": 20, "met": 10, "missed": 0, "insufficient_data": 0}
 
@@ -33,3 +41,30 @@ def judge(agent, standard, start: date, outcome: str, points: int | None = None)
         },
     )
     return evaluation
+
+
+def award(agent, points: int, earned_on: date = NOV, standard=None) -> None:
+    """Points for `agent` on `earned_on`, as an adjustment (reconciliation leaves it alone)."""
+    key = f"test:{next(_keys)}"
+    with transaction.atomic():
+        balances_lock([agent.pk])
+        entries_append(
+            [
+                NewEntry(
+                    agent_id=agent.pk,
+                    points=points,
+                    kind=PointsEntry.Kind.MANUAL_ADJUSTMENT,
+                    earned_on=earned_on,
+                    reference=key,
+                    idempotency_key=key,
+                    note="test points",
+                    standard_id=standard.pk if standard else None,
+                )
+            ]
+        )
+
+
+def board(**fields) -> Leaderboard:
+    fields.setdefault("slug", f"board-{Leaderboard.objects.count() + 1}")
+    fields.setdefault("name", fields["slug"].title())
+    return Leaderboard.objects.create(**fields)

@@ -3,7 +3,6 @@ standing, privacy, team boards and the pages per role."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -18,39 +17,10 @@ from rewards.services.ledger import NewEntry, balances_lock, entries_append
 from rewards.services.totals import totals_rebuild
 from rewards.windows import Span, parse_window, window_containing
 from tests.factories import TeamFactory, make_standard
-from tests.rewards.helpers import judge
+from tests.rewards.helpers import NOV, award, board, judge
 from tests.scenarios import agent_in, login
 
 pytestmark = pytest.mark.django_db
-
-NOV = date(2026, 11, 2)  # a Monday
-_keys = itertools.count()
-
-
-def award(agent, points: int, earned_on: date = NOV, standard=None) -> None:
-    key = f"test:{next(_keys)}"
-    with transaction.atomic():
-        balances_lock([agent.pk])
-        entries_append(
-            [
-                NewEntry(
-                    agent_id=agent.pk,
-                    points=points,
-                    kind=PointsEntry.Kind.MANUAL_ADJUSTMENT,
-                    earned_on=earned_on,
-                    reference=key,
-                    idempotency_key=key,
-                    note="test points",
-                    standard_id=standard.pk if standard else None,
-                )
-            ]
-        )
-
-
-def board(**fields) -> Leaderboard:
-    fields.setdefault("slug", f"board-{Leaderboard.objects.count() + 1}")
-    fields.setdefault("name", fields["slug"].title())
-    return Leaderboard.objects.create(**fields)
 
 
 MONTH = window_containing(NOV, Span.MONTH)
@@ -157,15 +127,6 @@ def test_the_check_command_reports_a_total_that_drifted(alice):
 
 
 # -- ranking ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def crowd(lisbon):
-    """Six agents of Lisbon with 50, 40, 40, 30, 20 and 10 points in November."""
-    agents = [agent_in(lisbon, name) for name in ("ana", "bea", "caio", "duda", "edu", "fabi")]
-    for agent, points in zip(agents, (50, 40, 40, 30, 20, 10), strict=True):
-        award(agent, points)
-    return agents
 
 
 def test_ties_share_a_rank_and_the_next_rank_skips(crowd, dave):
