@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.composition import DemoOptions, DemoStep, HomePanel, NavEntry
 from performance.roles import is_agent, is_team_lead
-from rewards.selectors import agent_balance
+from rewards.selectors import agent_balance, agent_standings, level_progress
 
 POINTS_PAGES = frozenset({"rewards:my-points", "rewards:agent-points"})
 
@@ -35,7 +36,13 @@ NAV_ENTRIES = (
 
 
 def home_points_panel(request: HttpRequest) -> dict[str, Any]:
-    return {"balance": agent_balance(request.user.agent)}
+    agent = request.user.agent
+    balance = agent_balance(agent)
+    return {
+        "balance": balance,
+        "level": level_progress(balance.lifetime),
+        "standings": agent_standings(agent, today=timezone.localdate()),
+    }
 
 
 HOME_PANELS = (HomePanel("rewards", "rewards/home.html", home_points_panel, 20, is_agent),)

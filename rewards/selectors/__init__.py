@@ -1,10 +1,12 @@
 """Rewards' reads, re-exported so callers import from `rewards.selectors`."""
 
 from rewards.selectors.leaderboards import (
+    AgentStanding,
     BoardRow,
     BoardView,
     OwnStanding,
     TotalMismatch,
+    agent_standings,
     board_teams_for,
     leaderboard_for,
     leaderboards_visible_to,
@@ -30,6 +32,7 @@ from rewards.selectors.points import (
 )
 
 __all__ = [
+    "AgentStanding",
     "Balance",
     "BalanceMismatch",
     "BoardRow",
@@ -43,6 +46,7 @@ __all__ = [
     "agent_balance",
     "agent_history",
     "agent_provisional_points",
+    "agent_standings",
     "agent_streaks",
     "agents_with_balances",
     "balance_mismatches",

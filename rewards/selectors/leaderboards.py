@@ -23,7 +23,7 @@ from rewards.models import (
 )
 from rewards.services.reconcile import local_today_resolver
 from rewards.services.totals import totals_expected
-from rewards.windows import Window
+from rewards.windows import Span, Window, window_containing
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,15 @@ def board_teams_for(user: AbstractBaseUser) -> list[Team]:
     return sorted(teams.values(), key=lambda team: team.name)
 
 
-def _totals(board: Leaderboard, window: Window, team: Team | None) -> QuerySet[PointsTotal]:
+def _totals(board: Leaderboard, window: Window, team_id: int | None) -> QuerySet[PointsTotal]:
     totals = PointsTotal.objects.filter(
         span=window.span.value,
         starts_on=window.start,
         channel=board.board_channel,
         agent__active=True,
     ).exclude(points=0)
-    if team is not None:
-        totals = totals.filter(agent__team=team)
+    if team_id is not None:
+        totals = totals.filter(agent__team_id=team_id)
     return totals
 
 
@@ -236,6 +236,46 @@ def wallboard_for(board: Leaderboard, window: Window) -> BoardView:
     return _agent_board(board, window, team=None, page=1, names=False, viewer_agent=None)
 
 
+@dataclass(frozen=True)
+class AgentStanding:
+    board: Leaderboard
+    window: Window
+    rank: int
+    points: int
+    gap_to_next: int | None
+    ranked: int
+
+
+def agent_standings(agent: Agent, *, today: date) -> list[AgentStanding]:
+    """The agent's rank this month on the first everyone board and the first team board
+    that rank agents: what their home shows (one query for the boards, two per board)."""
+    window = window_containing(today, Span.MONTH)
+    boards: dict[str, Leaderboard] = {}
+    for board in Leaderboard.objects.filter(
+        active=True,
+        scope__in=[Leaderboard.Scope.EVERYONE, Leaderboard.Scope.TEAM],
+        ranks=Leaderboard.Ranks.AGENTS,
+    ).order_by("position", "name"):
+        boards.setdefault(board.scope, board)
+    standings = []
+    for scope in (Leaderboard.Scope.EVERYONE, Leaderboard.Scope.TEAM):
+        if (board := boards.get(scope)) is None:
+            continue
+        team_id = agent.team_id if scope == Leaderboard.Scope.TEAM else None
+        totals = _totals(board, window, team_id)
+        mine = totals.filter(agent=agent).values_list("points", flat=True).first() or 0
+        counts = totals.aggregate(
+            ranked=Count("id"),
+            ahead=Count("id", filter=Q(points__gt=mine)),
+            next_up=Min("points", filter=Q(points__gt=mine)),
+        )
+        gap = counts["next_up"] - mine if counts["next_up"] is not None else None
+        standings.append(
+            AgentStanding(board, window, counts["ahead"] + 1, mine, gap, counts["ranked"])
+        )
+    return standings
+
+
 def _agent_board(
     board: Leaderboard,
     window: Window,
@@ -250,7 +290,7 @@ def _agent_board(
         team = None
     elif viewer_agent is not None and viewer_agent.team_id != team.pk:
         viewer_agent = None  # a lead opening a team they lead, not their own
-    totals = _totals(board, window, team)
+    totals = _totals(board, window, team.pk if team else None)
     ranked = totals.count()
     per_page = board.top_n
     paged = names or board.privacy != Leaderboard.Privacy.TOP_AND_NEIGHBOURS

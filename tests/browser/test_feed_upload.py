@@ -144,5 +144,6 @@ def test_agent_sees_their_home_and_no_feed_pages(page: Page, alice, source):
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("You don't have access to this page")
 
+    page.get_by_test_id("account-menu").locator("summary").click()
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login/$"))

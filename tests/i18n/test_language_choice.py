@@ -74,7 +74,7 @@ def test_the_switch_is_a_plain_form_in_the_header(client, alice):
     assert f'<form method="post" action="{SWITCH}" class="language-switch">' in header
     assert '<input type="hidden" name="next" value="/">' in header
     assert '<button type="submit" name="language" value="en" lang="en"' in header
-    assert ">English</button>" in header
+    assert 'aria-label="English"' in header and ">EN</button>" in header
 
 
 def test_the_switch_saves_the_preference_and_goes_back(client, alice):

@@ -80,8 +80,9 @@ def page(name: str, request) -> str:
         ("batch list", "dave", 7),
         # + whether the lead may still upload to the batch's source (the re-process button)
         ("batch detail", "bob", 8),
-        # + the agent's points balance (rewards' home panel)
-        ("home", "alice", 7),
+        # + the agent's points balance, the levels and the leaderboards (rewards' home panel;
+        # two more per board shown: tests/rewards/test_leaderboards.py)
+        ("home", "alice", 9),
         ("home", "bob", 7),
         ("home", "dave", 7),
     ],

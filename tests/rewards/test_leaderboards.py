@@ -411,3 +411,26 @@ def test_the_board_page_takes_the_same_queries_whatever_the_crowd(
 
 
 QUERIES_BOARD = 10
+
+
+def test_an_agents_home_shows_their_rank_this_month_on_the_boards(
+    client, lisbon, paulo, django_assert_num_queries
+):
+    board(slug="geral", name="Geral", position=1)
+    board(slug="equipe", name="Equipe", scope=Leaderboard.Scope.TEAM, position=2)
+    board(slug="equipes", ranks=Leaderboard.Ranks.TEAMS, position=0)  # ranks teams: not shown
+    this_month = timezone.localdate().replace(day=1)
+    ana, bea = agent_in(lisbon, "ana"), agent_in(lisbon, "bea")
+    award(ana, 30, earned_on=this_month)
+    award(bea, 10, earned_on=this_month)
+    award(paulo, 50, earned_on=this_month)
+    award(bea, 500, earned_on=this_month - timedelta(days=40))  # another month
+    login(client, bea)
+    client.get(reverse("home"))
+    with django_assert_num_queries(9 + 2 * 2):  # the home's queries, two per board shown
+        body = client.get(reverse("home")).content.decode()
+    ranks = body.split('data-testid="home-rank"')[1:]
+    assert len(ranks) == 2
+    assert "Geral" in ranks[0] and "#3" in ranks[0] and "of 3 agents" in ranks[0]
+    assert "Equipe" in ranks[1] and "#2" in ranks[1] and "of 2 agents" in ranks[1]
+    assert "20 points to the next rank" in ranks[1]
