@@ -16,7 +16,7 @@ from performance.models import Evaluation, EvaluationChange
 from performance.periods import period_containing
 from performance.services.changes import evaluation_changes_deliver
 from rewards.models import AgentBalance, PointsEntry, ReconcileRequest
-from rewards.selectors import agent_provisional_points, balance_mismatches
+from rewards.selectors import agent_provisional_points, balance_mismatches, total_mismatches
 from rewards.services.reconcile import ReconcileScope, reconcile
 from tests.factories import make_standard
 from tests.rewards.helpers import POINTS, judge
@@ -118,6 +118,7 @@ def test_whatever_happened_the_ledger_ends_equal_to_the_evaluations(alice, maria
         )
         assert ledger_sum(agent) == expected
     assert balance_mismatches() == []
+    assert total_mismatches() == []  # every leaderboard total moved with its entries
     assert reconcile().entries == 0
     assert reconcile(check=True).discrepancies == []
 
