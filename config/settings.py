@@ -270,6 +270,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI assets ship with drf-spectacular-sidecar: the docs page needs no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for a choice set the API uses in several fields.
+    "ENUM_NAME_OVERRIDES": {"LeaderboardWindowEnum": "rewards.windows.SPAN_CHOICES"},
 }
 
 LOGGING = {
