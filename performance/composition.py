@@ -20,9 +20,13 @@ NAV_ENTRIES = (
     NavEntry(_("My scorecard"), "my-scorecard", 10, is_agent, SCORECARD_PAGES),
     # For a lead, the scorecards they open are their team's: this entry is marked instead.
     NavEntry(_("Team"), "team-heatmap", 20, is_team_lead, SCORECARD_PAGES | {"team-heatmap"}),
-    NavEntry(_("Upload feed"), "feed-upload", 30, is_team_lead, frozenset({"feed-upload"})),
+    # Uploading starts from the batch list (its first button): one entry for both.
     NavEntry(
-        _("Batches"), "feed-batches", 40, is_team_lead, frozenset({"feed-batches", "feed-batch"})
+        _("Feeds"),
+        "feed-batches",
+        40,
+        is_team_lead,
+        frozenset({"feed-batches", "feed-batch", "feed-upload"}),
     ),
     NavEntry(_("Admin"), "admin:index", 90, is_admin),
 )

@@ -9,6 +9,23 @@ from performance.access import sources_for_upload, sources_visible_to
 from performance.models import FeedBatch, FeedSource
 
 
+class NativeDateInput(forms.DateInput):
+    """The browser's date picker: it reads and writes ISO days (2026-12-09) whatever format
+    the active language shows dates in, so a re-shown form keeps its value."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class NativeTimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%H:%M")
+
+
 class FeedUploadForm(forms.Form):
     source = forms.ModelChoiceField(
         queryset=FeedSource.objects.none(),

@@ -1,14 +1,19 @@
-"""Reads that span relations: scorecards, trends, heatmaps and the facts behind a number."""
+"""Reads that span relations: scorecards, trends, heatmaps and the facts behind a number;
+and what the apps deriving from evaluations share (which periods are closed for an agent,
+which outcomes earn a standard)."""
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
 
 from performance.metrics import METRICS, Metric
 from performance.models import (
@@ -29,6 +34,48 @@ from performance.periods import (
 )
 
 TREND_PERIODS = 12
+
+EARNING_OUTCOMES = frozenset({Evaluation.Outcome.MET, Evaluation.Outcome.EXCEEDED})
+
+
+def earns(outcome: str, gate_passed: bool | None) -> bool | None:
+    """Whether a closed period earns its standard: True (met or exceeded, gate not failed),
+    False (missed, or the quality gate failed) or None (insufficient data: it neither counts
+    for nor against). Streaks (rewards) and coaching flags (coaching) read periods so."""
+    if gate_passed is False or outcome == Evaluation.Outcome.MISSED:
+        return False
+    if outcome in EARNING_OUTCOMES:
+        return True
+    return None
+
+
+def local_today_resolver(agent_ids: Iterable[int]) -> Callable[[int, date], date]:
+    """today(agent_id, day): today's date in the zone of the agent's team on `day` (a period
+    whose end is on or before it is closed for that agent). One query for all the agents."""
+    starts: dict[int, list[date]] = {}
+    zones: dict[int, list[str]] = {}
+    for agent_id, starts_on, zone in (
+        TeamMembership.objects.filter(agent_id__in=list(agent_ids))
+        .order_by("agent_id", "starts_on")
+        .values_list("agent_id", "starts_on", "team__time_zone")
+    ):
+        starts.setdefault(agent_id, []).append(starts_on)
+        zones.setdefault(agent_id, []).append(zone)
+    today_in: dict[str, date] = {}
+    now = timezone.now()
+
+    def today(agent_id: int, day: date) -> date:
+        agent_starts = starts.get(agent_id)
+        if not agent_starts:
+            zone = settings.TIME_ZONE
+        else:
+            index = max(bisect.bisect_right(agent_starts, max(day, MEMBERSHIP_ORIGIN)) - 1, 0)
+            zone = zones[agent_id][index]
+        if zone not in today_in:
+            today_in[zone] = timezone.localtime(now, ZoneInfo(zone)).date()
+        return today_in[zone]
+
+    return today
 
 
 def team_of_agent_on(agent: Agent, day: date) -> Subquery:

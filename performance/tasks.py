@@ -81,3 +81,11 @@ def resume_stalled_feed_batches() -> int:
     from performance.services.ingest import feed_batches_resume_stalled
 
     return feed_batches_resume_stalled()
+
+
+@shared_task(name="performance.send_notification_emails", acks_late=True)
+def send_notification_emails(pairs: list[tuple[int, str]]) -> int:
+    """E-mail notices (user id, key) to those who opted in; each goes once."""
+    from performance.services.notifications import notification_emails_send
+
+    return notification_emails_send(pairs=[tuple(pair) for pair in pairs])

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from performance.views import feeds, heatmap, language, scorecards
+from performance.views import feeds, heatmap, language, notifications, scorecards
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -28,4 +28,11 @@ urlpatterns = [
         name="evaluation-interactions",
     ),
     path("teams/heatmap/", heatmap.team_heatmap, name="team-heatmap"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/count/", notifications.notification_count, name="notification-count"),
+    path(
+        "notifications/settings/",
+        notifications.notification_settings,
+        name="notification-settings",
+    ),
 ]

@@ -11,8 +11,10 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
+from django.utils import timezone
 
-from performance.models import Agent, FeedSource, ServiceStandard, Team
+from performance.models import Agent, Evaluation, FeedSource, ServiceStandard, StandardVersion, Team
+from performance.periods import period_containing
 from performance.roles import AGENT_GROUP
 from performance.services.evaluation import evaluate_periods
 from tests.factories import (
@@ -144,3 +146,40 @@ def score_week_44(
         handle_seconds=[400, 420, 440],
     )
     evaluate_periods(since=WEEK_43_MONDAY, until=WEEK_44_SUNDAY)
+
+
+POINTS = {"exceeded": 20, "met": 10, "missed": 0, "insufficient_data": 0}
+
+
+def judge(
+    agent: Agent,
+    standard: ServiceStandard,
+    start: date,
+    outcome: str,
+    points: int | None = None,
+    *,
+    value: float = 1.0,
+    gate_passed: bool | None = None,
+) -> Evaluation:
+    """Set (create or replace) the evaluation of `agent` on `standard` for the period at
+    `start`, as an evaluation run would: for tests of what is derived from outcomes (points,
+    flags), not of how outcomes are computed."""
+    period = period_containing(start, standard.period)
+    versions = StandardVersion.objects.filter(standard=standard).order_by("-number")
+    version = versions.filter(effective_from__lte=period.start).first() or versions.first()
+    evaluation, _ = Evaluation.objects.update_or_create(
+        agent=agent,
+        standard=standard,
+        period_start=period.start,
+        defaults={
+            "version": version,
+            "period_end": period.end,
+            "value": value,
+            "sample_size": 5,
+            "outcome": outcome,
+            "gate_passed": gate_passed,
+            "points": POINTS[outcome] if points is None else points,
+            "computed_at": timezone.now(),
+        },
+    )
+    return evaluation

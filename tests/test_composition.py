@@ -61,7 +61,10 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
         ("Home", False),
         ("My scorecard", True),
         ("My points", False),
+        ("My coaching", False),
         ("Leaderboards", False),
+        ("Challenges", False),
+        ("Store", False),
     ]
 
     client.force_login(bob)
@@ -71,15 +74,19 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
         ("Home", False),
         ("My scorecard", False),
         ("My points", False),
+        ("My coaching", False),
         ("Team", True),
+        ("Coaching", False),
         ("Points", False),
         ("Leaderboards", False),
-        ("Upload feed", False),
-        ("Batches", False),
+        ("Challenges", False),
+        ("Store", False),
+        ("Approvals", False),
+        ("Feeds", False),
     ]
     assert [
         current for _, current in nav(client.get(reverse("feed-batches")).content.decode())
-    ] == [False, False, False, False, False, False, False, True]
+    ] == [False] * 11 + [True]
 
 
 def test_an_admin_gets_the_admin_link_last(client, dave):

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from performance.forms import NativeDateInput
 from performance.models import (
     Agent,
     AgentExternalId,
@@ -69,7 +70,7 @@ class AgentAdminForm(forms.ModelForm):
     moved_on = forms.DateField(
         required=False,
         label=_("Team change effective on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=NativeDateInput(),
     )
 
     class Meta:

@@ -49,11 +49,11 @@ from performance.services.standards import (
     standard_save,
     standard_validate,
 )
-from performance.templatetags.metric_format import channel_label
+from performance.templatetags.metric_format import channel_label, format_points
 
 ALL_CHANNELS_LABEL = _("All channels")
 # The rule fields shown apart, under "Coaching", in the standard's form.
-COACHING_FIELDS = ("coaching_missed", "coaching_window")
+COACHING_FIELDS = ("coaching_missed", "coaching_window", "coaching_resolve_after")
 PREVIEW_TEMPLATE = "admin/performance/servicestandard/_rule_preview.html"
 
 
@@ -236,6 +236,10 @@ def _rule_summary(draft: ServiceStandard) -> str:
         "met": draft.points_met,
         "exceeded": draft.points_exceeded,
     }
+    if draft.points_missed_penalty:
+        text += gettext("; %(penalty)s when missed") % {
+            "penalty": format_points(-draft.points_missed_penalty)
+        }
     if draft.quality_gate is not None:
         text += gettext("; gated on %(gate)s") % {"gate": draft.quality_gate.name}
     return text
@@ -449,9 +453,12 @@ class ServiceStandardAdmin(admin.ModelAdmin):
     def current_version(self, standard: ServiceStandard) -> str:
         return f"v{standard.version}"
 
-    @admin.display(description=_("points (met / exceeded)"))
+    @admin.display(description=_("points (met / exceeded; missed)"))
     def points(self, standard: ServiceStandard) -> str:
-        return f"{standard.points_met} / {standard.points_exceeded}"
+        text = f"{standard.points_met} / {standard.points_exceeded}"
+        if standard.points_missed_penalty:
+            text += f"; {format_points(-standard.points_missed_penalty)}"
+        return text
 
     @admin.display(description=_("active"), ordering="active_from")
     def active_dates(self, standard: ServiceStandard) -> str:

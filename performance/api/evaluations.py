@@ -156,7 +156,12 @@ class ScorecardStandardSerializer(serializers.Serializer):
     )
     sample_size = serializers.IntegerField(allow_null=True)
     min_sample = serializers.IntegerField()
-    points = serializers.IntegerField(allow_null=True)
+    points = serializers.IntegerField(
+        allow_null=True, help_text="Negative: the penalty of a missed period."
+    )
+    points_missed_penalty = serializers.IntegerField(
+        help_text="What a missed period costs under the rule shown (0: nothing)."
+    )
     version = serializers.IntegerField(
         allow_null=True,
         help_text="The standard version the evaluation used (its target, stretch and minimum "
@@ -252,6 +257,7 @@ def _scorecard_item(row: ScorecardRow) -> dict[str, Any]:
         "sample_size": evaluation.sample_size if evaluation else None,
         "min_sample": rule.min_sample,
         "points": evaluation.points if evaluation else None,
+        "points_missed_penalty": rule.points_missed_penalty,
         "version": evaluation.version.number if evaluation else None,
         "in_progress": row.in_progress,
         "gate_passed": row.gate_passed,

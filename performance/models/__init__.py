@@ -9,6 +9,7 @@ from performance.models.feeds import (
     FeedSource,
     Interaction,
 )
+from performance.models.notifications import Notification
 from performance.models.organisation import (
     MEMBERSHIP_ORIGIN,
     Agent,
@@ -46,6 +47,7 @@ __all__ = [
     "FeedRowError",
     "FeedSource",
     "Interaction",
+    "Notification",
     "RuleFields",
     "ServiceStandard",
     "StandardVersion",

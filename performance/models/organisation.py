@@ -162,7 +162,16 @@ class UserPreference(models.Model):
         verbose_name=_("user"),
     )
     language = models.CharField(
-        max_length=10, choices=settings.LANGUAGES, verbose_name=_("language")
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the browser's language."),
+        verbose_name=_("language"),
+    )
+    email_notifications = models.BooleanField(
+        default=False,
+        help_text=_("Also send each notice by e-mail (the notices page always shows them)."),
+        verbose_name=_("e-mail notices"),
     )
 
     class Meta:

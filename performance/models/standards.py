@@ -96,6 +96,15 @@ class RuleFields(models.Model):
         validators=[MaxValueValidator(MAX_POINTS)],
         verbose_name=_("points when exceeded"),
     )
+    points_missed_penalty = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(MAX_POINTS)],
+        help_text=_(
+            "Points taken away for a missed period (0: none). Never for insufficient data, "
+            "nor for a period met but whose quality gate failed (that earns 0)."
+        ),
+        verbose_name=_("penalty when missed"),
+    )
     quality_gate = models.ForeignKey(
         "performance.ServiceStandard",
         null=True,
@@ -116,6 +125,12 @@ class RuleFields(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_COACHING_WINDOW)],
         help_text=_("... of the last N periods."),
         verbose_name=_("coaching: window (N)"),
+    )
+    coaching_resolve_after = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COACHING_WINDOW)],
+        help_text=_("A coaching flag resolves itself after M periods in a row that earn."),
+        verbose_name=_("coaching: resolved after (M)"),
     )
 
     class Meta:
@@ -187,11 +202,19 @@ class ServiceStandard(RuleFields):
                     min_sample__lte=MAX_MIN_SAMPLE,
                     points_met__lte=MAX_POINTS,
                     points_exceeded__lte=MAX_POINTS,
+                    points_missed_penalty__lte=MAX_POINTS,
                     coaching_missed__gte=1,
                     coaching_window__lte=MAX_COACHING_WINDOW,
                     coaching_missed__lte=F("coaching_window"),
                 ),
                 name="standard_rule_numbers_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    coaching_resolve_after__gte=1,
+                    coaching_resolve_after__lte=MAX_COACHING_WINDOW,
+                ),
+                name="standard_coaching_resolve_after_bounded",
             ),
         ]
 

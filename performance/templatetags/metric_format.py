@@ -85,6 +85,19 @@ def metric_value(value: float | None, metric: Metric) -> str:
 
 
 @register.filter
+def metric_change(change: float | None, metric: Metric) -> str:
+    """How far a metric moved, without its sign: '6,1 p.p.' for a percentage, '35 s' for a
+    duration (the caller says which way)."""
+    if change is None:
+        return MISSING
+    if metric.unit == "%":
+        return gettext("%(points)s p.p.") % {"points": _trimmed(abs(change), 1)}
+    if metric.unit == "pts":
+        return _trimmed(abs(change), 1)
+    return format_metric_value(abs(change), metric)
+
+
+@register.filter
 def metric_bound(target: float | None, metric: Metric) -> str:
     """A target with its comparison: '≥ 80 %' for higher-is-better, '≤ 6 min 00 s' for lower."""
     if target is None:
@@ -116,6 +129,29 @@ def channel_label(code: str) -> str:
 def count(value: int | None) -> str:
     """A count with thousand separators: 1.234 (pt-BR), 1,234 (en)."""
     return MISSING if value is None else format_count(value)
+
+
+# Penalties read with a true minus sign, as typeset numbers do.
+MINUS = "\N{MINUS SIGN}"
+
+
+def format_points(value: int) -> str:
+    """Points as a judgement earned them: 20, 1.234, and a missed period's penalty as
+    "penalty" and the points with a minus sign, so a penalty never reads as a plain number."""
+    if value < 0:
+        return gettext("penalty %(points)s") % {"points": MINUS + format_count(-value)}
+    return format_count(value)
+
+
+@register.filter
+def points(value: int | None) -> str:
+    return MISSING if value is None else format_points(value)
+
+
+@register.filter
+def penalty(value: int) -> str:
+    """A rule's penalty (stored as points taken away, >= 0) as the points it costs."""
+    return format_points(-value) if value else format_count(0)
 
 
 @register.filter

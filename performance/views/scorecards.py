@@ -82,6 +82,7 @@ class StandardCard:
     stretch_target: float | None
     threshold_seconds: int | None
     min_sample: int
+    missed_penalty: int
     version_number: int
     version_since: date | None
     interactions_url: str
@@ -156,6 +157,7 @@ def _standard_card(agent: Agent, row: selectors.ScorecardRow) -> StandardCard:
         stretch_target=rule.stretch_target,
         threshold_seconds=rule.threshold_seconds,
         min_sample=rule.min_sample,
+        missed_penalty=rule.points_missed_penalty,
         version_number=version.number if version else row.standard.version,
         version_since=version.effective_from if version else None,
         interactions_url=(

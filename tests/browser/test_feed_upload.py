@@ -34,7 +34,8 @@ def test_lead_uploads_a_feed_and_reads_its_report(page: Page, bob, alice, source
     feed.write_text(GOOD_AND_BAD, encoding="utf-8")
 
     log_in(page, "bob")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Upload feed").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Feeds").click()
+    page.get_by_role("link", name="Upload a feed").first.click()
     expect(page).to_have_url(re.compile(r"/feeds/upload/$"))
     page.screenshot(path=SCREENSHOTS / "atendo-upload.png", full_page=True)
     page.get_by_label("Source").select_option(label="Helpdesk")
@@ -115,7 +116,7 @@ def test_admin_filters_the_batch_list_in_place(page: Page, dave, bob, alice, sou
     expect(
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")
     ).to_be_visible()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Batches").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Feeds").click()
     batches = page.locator("#batches")
     expect(batches.get_by_role("row")).to_have_count(3)
 
@@ -134,7 +135,7 @@ def test_agent_sees_their_home_and_no_feed_pages(page: Page, alice, source):
     log_in(page, "alice")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Home", "My scorecard", "My points", "Leaderboards"]
+        ["Home", "My scorecard", "My points", "My coaching", "Leaderboards", "Challenges", "Store"]
     )
     expect(page.locator("main")).to_contain_text("Lisbon")
     page.screenshot(path=SCREENSHOTS / "atendo-home-agent.png", full_page=True)

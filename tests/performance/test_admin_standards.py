@@ -52,8 +52,10 @@ def add_data(**overrides) -> dict:
         "min_sample": "1",
         "points_met": "10",
         "points_exceeded": "20",
+        "points_missed_penalty": "0",
         "coaching_missed": "2",
         "coaching_window": "3",
+        "coaching_resolve_after": "2",
         "_save": "Save",
     }
     data.update(overrides)
@@ -75,9 +77,11 @@ def change_data(standard: ServiceStandard, **overrides) -> dict:
         "min_sample": str(standard.min_sample),
         "points_met": str(standard.points_met),
         "points_exceeded": str(standard.points_exceeded),
+        "points_missed_penalty": str(standard.points_missed_penalty),
         "quality_gate": standard.quality_gate_id or "",
         "coaching_missed": str(standard.coaching_missed),
         "coaching_window": str(standard.coaching_window),
+        "coaching_resolve_after": str(standard.coaching_resolve_after),
         "teams": [team.pk for team in standard.teams.all()],
         "effective_from": today().isoformat(),
         "_save": "Save",
@@ -209,6 +213,22 @@ def test_adding_a_standard_saves_its_teams_and_version_1(admin_client, lisbon, s
     version = standard.versions.get()
     assert (version.number, version.effective_from, version.target) == (1, date(2026, 1, 1), 80)
     assert version.created_by.username == "dave"
+
+
+def test_a_penalty_for_missed_periods_is_saved_listed_and_summarised(admin_client):
+    response = admin_client.post(ADD, add_data(points_missed_penalty="12"))
+    assert response.status_code == 302
+    assert ServiceStandard.objects.get().versions.get().points_missed_penalty == 12
+    assert "10 / 20; penalty \N{MINUS SIGN}12" in admin_client.get(CHANGELIST).content.decode()
+    preview = admin_client.post(PREVIEW_ADD, add_data(points_missed_penalty="12"), **HTMX)
+    assert "penalty \N{MINUS SIGN}12 when missed" in preview.context["rule_preview"].rule
+
+
+def test_a_blank_penalty_is_refused_with_its_field_named(admin_client):
+    response = admin_client.post(ADD, add_data(points_missed_penalty=""))
+    assert response.status_code == 200
+    assert "points_missed_penalty" in response.context["adminform"].form.errors
+    assert not ServiceStandard.objects.exists()
 
 
 def test_changing_teams_saves_them_without_a_new_version(admin_client, lisbon, sao_paulo):

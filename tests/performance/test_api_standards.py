@@ -58,6 +58,7 @@ def new_standard(**fields) -> dict:
         "points_exceeded": 25,
         "coaching_missed": 2,
         "coaching_window": 3,
+        "coaching_resolve_after": 2,
         **fields,
     }
 
@@ -110,9 +111,11 @@ class TestReading:
             "min_sample": 1,
             "points_met": 10,
             "points_exceeded": 20,
+            "points_missed_penalty": 0,
             "quality_gate": None,
             "coaching_missed": 2,
             "coaching_window": 3,
+            "coaching_resolve_after": 2,
             "version": 1,
             "versions": [
                 {
@@ -124,9 +127,11 @@ class TestReading:
                     "min_sample": 1,
                     "points_met": 10,
                     "points_exceeded": 20,
+                    "points_missed_penalty": 0,
                     "quality_gate": None,
                     "coaching_missed": 2,
                     "coaching_window": 3,
+                    "coaching_resolve_after": 2,
                     "created_at": body["versions"][0]["created_at"],
                 }
             ],
@@ -190,6 +195,17 @@ class TestCreating:
         body = response.json()
         assert (body["channel"], body["teams"], body["period"]) == ("", [], "week")
         assert (body["min_sample"], body["points_met"], body["points_exceeded"]) == (10, 10, 20)
+        assert body["points_missed_penalty"] == 0
+
+    def test_a_standard_may_carry_a_penalty_for_a_missed_period(self, client, dave):
+        login(client, dave)
+        response = client.post(
+            LIST_URL, new_standard(points_missed_penalty=15), content_type="application/json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["points_missed_penalty"] == 15
+        assert response.json()["versions"][0]["points_missed_penalty"] == 15
+        assert StandardVersion.objects.get().points_missed_penalty == 15
 
     @pytest.mark.parametrize("persona", NOT_ADMINS)
     def test_agents_and_leads_cannot_create(self, client, request, personas, persona):
@@ -234,6 +250,14 @@ class TestValidation:
         assert errors == {
             "threshold_seconds": ["A service-level standard needs a threshold in seconds."]
         }
+
+    @pytest.mark.parametrize(
+        ("penalty", "message"),
+        [(-5, "greater than or equal to 0"), (20_000, "less than or equal to 10000")],
+    )
+    def test_the_penalty_is_bounded(self, client, dave, penalty, message):
+        errors = self.post(client, dave, points_missed_penalty=penalty)
+        assert message in errors["points_missed_penalty"][0]
 
     def test_min_sample_at_least_one(self, client, dave):
         assert "min_sample" in self.post(client, dave, min_sample=0)

@@ -224,8 +224,10 @@ class TestEveryEntryPointRefusesKeysOutsideTheRange:
             "min_sample": "1",
             "points_met": "10",
             "points_exceeded": "20",
+            "points_missed_penalty": "0",
             "coaching_missed": "2",
             "coaching_window": "3",
+            "coaching_resolve_after": "2",
             field: key,
         }
         for url, headers in (

@@ -80,11 +80,12 @@ def page(name: str, request) -> str:
         ("batch list", "dave", 7),
         # + whether the lead may still upload to the batch's source (the re-process button)
         ("batch detail", "bob", 8),
-        # + the agent's points balance, the levels and the leaderboards (rewards' home panel;
-        # two more per board shown: tests/rewards/test_leaderboards.py)
-        ("home", "alice", 9),
-        ("home", "bob", 7),
-        ("home", "dave", 7),
+        # + the agent's points balance, the levels, the leaderboards, badges and streaks
+        # (rewards' home panel; two more per board shown: tests/rewards/test_leaderboards.py)
+        # and their coaching goals (coaching's); a lead's: the open flags of their teams.
+        ("home", "alice", 12),
+        ("home", "bob", 8),
+        ("home", "dave", 8),
     ],
 )
 def test_hot_pages_make_exactly_these_queries(

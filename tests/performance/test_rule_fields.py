@@ -27,8 +27,10 @@ CHANGED = {
     "min_sample": 3,
     "points_met": 11,
     "points_exceeded": 21,
+    "points_missed_penalty": 5,
     "coaching_missed": 1,
     "coaching_window": 4,
+    "coaching_resolve_after": 3,
 }
 
 

@@ -163,8 +163,10 @@ class TestMeaningIsFixedOnceEvaluated:
                 "min_sample": "1",
                 "points_met": "10",
                 "points_exceeded": "20",
+                "points_missed_penalty": "0",
                 "coaching_missed": "2",
                 "coaching_window": "3",
+                "coaching_resolve_after": "2",
                 "effective_from": today().isoformat(),
             },
         )
@@ -214,8 +216,10 @@ class TestClone:
                 "min_sample": "1",
                 "points_met": "10",
                 "points_exceeded": "20",
+                "points_missed_penalty": "0",
                 "coaching_missed": "2",
                 "coaching_window": "3",
+                "coaching_resolve_after": "2",
                 "clone_of": evaluated.pk,
                 "end_original": "on",
                 "_save": "Save",
@@ -299,8 +303,10 @@ def clone_form_data(standard: ServiceStandard, **overrides) -> dict:
         "min_sample": str(standard.min_sample),
         "points_met": str(standard.points_met),
         "points_exceeded": str(standard.points_exceeded),
+        "points_missed_penalty": str(standard.points_missed_penalty),
         "coaching_missed": str(standard.coaching_missed),
         "coaching_window": str(standard.coaching_window),
+        "coaching_resolve_after": str(standard.coaching_resolve_after),
         "clone_of": standard.pk,
         "end_original": "on",
         "_save": "Save",
@@ -350,6 +356,12 @@ HOSTILE = [
     pytest.param({"min_sample": 10**12}, "min_sample", "less than or equal to 100000"),
     pytest.param({"metric": "sla", "threshold_seconds": 10**10}, "threshold_seconds", "604800"),
     pytest.param({"coaching_window": 1000}, "coaching_window", "less than or equal to 52"),
+    pytest.param(
+        {"coaching_resolve_after": 0}, "coaching_resolve_after", "greater than or equal to 1"
+    ),
+    pytest.param(
+        {"coaching_resolve_after": 53}, "coaching_resolve_after", "less than or equal to 52"
+    ),
 ]
 
 
@@ -395,8 +407,10 @@ class TestBounds:
             "min_sample": "1",
             "points_met": "10",
             "points_exceeded": "20",
+            "points_missed_penalty": "0",
             "coaching_missed": "2",
             "coaching_window": "3",
+            "coaching_resolve_after": "2",
             **fields,
         }
         saved = client.post(ADD, data)
@@ -418,6 +432,8 @@ class TestBounds:
             {"active_until": date(2025, 1, 1)},
             {"points_met": 10**6},
             {"coaching_missed": 9, "coaching_window": 3},
+            {"coaching_resolve_after": 0},
+            {"coaching_resolve_after": 53},
         ):
             with pytest.raises(IntegrityError), transaction.atomic():
                 ServiceStandard.objects.filter(pk=standard.pk).update(**fields)
@@ -560,8 +576,10 @@ class TestRescoreCap:
                 "min_sample": "1",
                 "points_met": "10",
                 "points_exceeded": "20",
+                "points_missed_penalty": "0",
                 "coaching_missed": "2",
                 "coaching_window": "3",
+                "coaching_resolve_after": "2",
                 "effective_from": (today() - timedelta(days=90)).isoformat(),
             },
         )

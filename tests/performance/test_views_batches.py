@@ -164,7 +164,7 @@ def test_lead_reads_the_report_of_their_batch(client, bob, bobs_batch):
     assert "unknown channel &#x27;fax&#x27;" in html
     assert "Download rejected rows (CSV)" in html
     assert f'action="{reprocess(bobs_batch)}"' in html
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every' not in html  # a finished batch stops polling
 
 
 def test_lead_of_another_team_gets_404_for_a_batch_not_theirs(client, carol, bobs_batch):

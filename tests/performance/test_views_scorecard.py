@@ -12,12 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from performance.models import Evaluation
 from performance.periods import period_containing
 from performance.services.evaluation import evaluate_periods
 from performance.services.standards import standard_save
+from performance.templatetags.metric_format import format_points
 from tests.factories import AgentFactory, UserFactory, make_interactions, make_standard
 from tests.scenarios import login, score_week_44, week_standards
 
@@ -474,3 +475,64 @@ def test_navigation_offers_my_scorecard_to_agents_and_the_team_to_leads(client, 
     assert me in agents_home and team not in agents_home
     assert team in leads_home and me not in leads_home
     assert team in admins_home
+
+
+# --- penalties -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def penalised(standards, alice, paulo, source):
+    """CSAT costs 10 points when missed from week 44 on: paulo misses it in week 44."""
+    csat = standards["csat"]
+    csat.points_missed_penalty = 10
+    standard_save(standard=csat, effective_from=WEEK_44, rescore=False)
+    score_week_44(alice, paulo, source=source)
+    return standards
+
+
+def test_a_missed_period_shows_its_penalty_as_such(client, penalised, paulo, carol):
+    login(client, carol)
+
+    html = client.get(scorecard(paulo)).content.decode()
+
+    csat = cards(html)["Customer satisfaction"]
+    assert 'data-testid="outcome">Missed</span>' in csat
+    assert 'class="penalty" data-testid="penalty">penalty \N{MINUS SIGN}10</strong>' in csat
+    assert 'data-testid="missed-penalty">penalty \N{MINUS SIGN}10</dd>' in csat
+    assert 'data-testid="points">' in html
+
+
+def test_the_rule_says_what_a_miss_costs_beside_a_met_period(client, penalised, alice):
+    login(client, alice)
+
+    csat = cards(client.get(scorecard(alice)).content.decode())["Customer satisfaction"]
+
+    assert "<strong>20</strong>" in csat
+    assert 'data-testid="missed-penalty">penalty \N{MINUS SIGN}10</dd>' in csat
+    assert 'data-testid="penalty"' not in csat
+
+
+def test_a_standard_without_a_penalty_says_nothing_about_one(client, scored, paulo, carol):
+    login(client, carol)
+
+    html = client.get(scorecard(paulo)).content.decode()
+
+    assert "penalty" not in html
+    assert "<strong>0</strong>" in cards(html)["Customer satisfaction"]
+
+
+def test_a_penalty_is_grouped_in_the_readers_language():
+    with translation.override("pt-br"):
+        assert format_points(-1234).endswith("\N{MINUS SIGN}1.234")
+        assert format_points(1234) == "1.234"
+    with translation.override("en"):
+        assert format_points(-1234) == "penalty \N{MINUS SIGN}1,234"
+
+
+def test_the_interactions_page_explains_the_penalty(client, penalised, paulo, carol):
+    login(client, carol)
+
+    html = client.get(interactions(evaluation_of(paulo, penalised["csat"]))).content.decode()
+
+    assert 'data-testid="points">penalty \N{MINUS SIGN}10</dd>' in html
+    assert "A missed period costs this standard's penalty of 10 points." in html

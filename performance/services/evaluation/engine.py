@@ -319,11 +319,13 @@ def _judged_rows(
 ) -> Iterator[list[JudgedRow]]:
     """Judgements as store rows, a chunk of agents at a time (`only`: just these cells).
 
-    Below the minimum sample (or with no value) a period has insufficient data; beyond the
-    stretch target it is exceeded, at the target met, else missed (ties meet, in the
-    metric's direction). A quality gate keeps the outcome but takes the points away unless
-    the gate standard was met or exceeded in the same period. This loop runs for every
-    agent x standard x period, so it works on tuples and local names.
+    Below the minimum sample (or with no value) a period has insufficient data (0 points);
+    beyond the stretch target it is exceeded, at the target met, else missed (ties meet, in
+    the metric's direction), which costs the rule's penalty (0 by default). A quality gate
+    keeps the outcome but takes a met or exceeded period's points away unless the gate
+    standard was met or exceeded in the same period; a missed period keeps its penalty.
+    This loop runs for every agent x standard x period, so it works on tuples and local
+    names.
     """
     gate_ids = {rule.quality_gate_id for plan in plans for rule in plan.rules}
     steps = []
@@ -376,7 +378,7 @@ def _judged_rows(
                     elif value >= rule.target if higher else value <= rule.target:
                         outcome, points = MET, rule.points_met
                     else:
-                        outcome, points = MISSED, 0
+                        outcome, points = MISSED, -rule.points_missed_penalty
                     if is_gate:
                         gate_met[key] = outcome in (MET, EXCEEDED)
                     if rule.quality_gate_id is not None:
@@ -395,11 +397,15 @@ def _judged_rows(
                             points,
                         )
                     )
-        # Speed never pays when quality fails: points stand only if the gate was met.
+        # Speed never pays when quality fails: points stand only if the gate was met. A
+        # missed period keeps its penalty whatever the gate: the gate takes away what a
+        # period earns, it does not excuse a miss (nor add one: met behind a failed gate
+        # earns 0, never a penalty).
         for position, gate_key in gated:
             passed = gate_met.get(gate_key, False)
             row = judged[position]
-            judged[position] = (*row[:8], passed, row[9] if passed else 0)
+            keeps = passed or row[7] == MISSED
+            judged[position] = (*row[:8], passed, row[9] if keeps else 0)
         yield judged
 
 
