@@ -43,6 +43,7 @@ import io
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -545,24 +546,14 @@ def verify() -> dict[str, Any]:
     }
 
 
-def late_survey(*, directory: str) -> dict[str, Any]:
-    """Ingest 1,000 late survey answers through the real service; time the re-score apart."""
-    _engine_alone()
+def _late_survey_file(source, directory: Path, *, seed: int = SEED) -> Path:
+    """LATE_ROWS partial rows (external_id,csat,nps) for contacts of the month's last week
+    that have no survey yet, as a CSV file (the same rows for the same dataset and seed)."""
     from django.db import connection
 
-    import performance.services.evaluation
-    from performance.models import (
-        Agent,
-        Evaluation,
-        FeedBatch,
-        FeedSource,
-        Interaction,
-        ServiceStandard,
-    )
-    from performance.periods import period_containing
+    from performance.models import Agent, Interaction
 
-    source = FeedSource.objects.get(slug=SOURCE_SLUG)
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     agent_ids = sorted(Agent.objects.values_list("id", flat=True))
     chosen_agents = rng.sample(agent_ids, min(LATE_AGENTS, len(agent_ids)))
     since = datetime.combine(MONTH_END - timedelta(days=LATE_DAYS - 1), clock(), tzinfo=UTC)
@@ -575,7 +566,7 @@ def late_survey(*, directory: str) -> dict[str, Any]:
         )
         candidates = [row[0] for row in cursor.fetchall()]
     picked = rng.sample(candidates, min(LATE_ROWS, len(candidates)))
-    path = Path(directory) / f"late-{SEED}-{len(picked)}.csv"
+    path = Path(directory) / f"late-{seed}-{len(picked)}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -585,6 +576,18 @@ def late_survey(*, directory: str) -> dict[str, Any]:
         nps = min(10, max(0, round(2 * csat + rng.gauss(0, 1))))
         writer.writerow([external_id, csat, nps])
     path.write_text(text.getvalue(), encoding="utf-8")
+    return path
+
+
+def late_survey(*, directory: str) -> dict[str, Any]:
+    """Ingest 1,000 late survey answers through the real service; time the re-score apart."""
+    _engine_alone()
+    import performance.services.evaluation
+    from performance.models import Evaluation, FeedBatch, FeedSource, ServiceStandard
+    from performance.periods import period_containing
+
+    source = FeedSource.objects.get(slug=SOURCE_SLUG)
+    path = _late_survey_file(source, Path(directory))
 
     # The real flow: the batch commits, then re-scores the periods it touched (eager
     # Celery in this process). The task's service call is wrapped to time it on its own.
@@ -675,8 +678,8 @@ def ledger_anchor() -> dict[str, Any]:
 
 
 def ledger_reset() -> dict[str, Any]:
-    """An empty ledger (TRUNCATE: the one way past its row triggers) and the bench's streak
-    bonuses. Not timed."""
+    """An empty ledger (TRUNCATE: the one way past its row triggers), with its totals and
+    badges, and the bench's streak bonuses. Not timed."""
     from django.db import connection
 
     from performance.models import ServiceStandard
@@ -685,7 +688,7 @@ def ledger_reset() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE rewards_pointsentry, rewards_agentbalance, rewards_agentstreak, "
-            "rewards_reconcilerequest"
+            "rewards_reconcilerequest, rewards_pointstotal, rewards_agentbadge"
         )
     for period, length, points in BENCH_STREAK_BONUSES:
         for standard in ServiceStandard.objects.filter(period=period):
@@ -723,6 +726,168 @@ def ledger_reconcile(*, expect_empty: bool) -> dict[str, Any]:
     }
 
 
+# --- freshness: a late batch through the API to the leaderboard, by a real worker ----------
+
+FRESHNESS_GOAL_SECONDS = 5.0
+FRESHNESS_TIMEOUT_SECONDS = 180.0
+FRESH_BOARD_SLUG = "bench-fresh"
+
+
+def _start_worker(broker_url: str, directory: str, log: Path) -> subprocess.Popen:
+    """A real Celery worker (prefork, 2 processes) on the phase's database and Redis; what
+    it prints goes to `log`."""
+    env = {**os.environ, "CELERY_BROKER_URL": broker_url, "FEED_STORAGE_DIR": directory}
+    output = log.open("w")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def freshness(*, directory: str, redis_url: str) -> dict[str, Any]:
+    """Post the late-survey batch to the feed API (its source's token) and time until the
+    month's leaderboard, read from its Redis sorted set, shows every touched agent's new
+    total: the batch ingested, its periods re-scored, the change delivered to rewards,
+    reconciled and the set moved, all by a real worker. Undone afterwards."""
+    import redis
+    from celery import current_app
+    from django.test import Client
+
+    from performance.models import ChangeCursor, EvaluationChange, FeedBatch, FeedSource
+    from performance.services.tokens import feed_source_rotate_token
+    from performance.signals import change_subscribers
+    from rewards import board_cache
+    from rewards.models import Leaderboard, PointsTotal, ReconcileRequest
+    from rewards.selectors import leaderboard_for
+    from rewards.windows import Span, window_containing
+
+    if current_app.conf.task_always_eager:
+        raise SystemExit("the freshness phase needs a broker (CELERY_BROKER_URL)")
+    # The engine's phases ran without subscribers: what they changed is reconciled already
+    # (the ledger phases), so every subscriber starts from the latest change.
+    latest = EvaluationChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for name in change_subscribers:
+        ChangeCursor.objects.update_or_create(subscriber=name, defaults={"last_change_id": latest})
+    pending = ReconcileRequest.objects.filter(done_at__isnull=True).count()
+    if pending:
+        raise SystemExit(f"{pending} reconcile requests are pending before the batch")
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    board, _ = Leaderboard.objects.get_or_create(
+        slug=FRESH_BOARD_SLUG,
+        defaults={"name": "Bench", "default_window": "month", "top_n": 50, "position": 0},
+    )
+    window = window_containing(MONTH_START, Span.MONTH)
+    from django.contrib.auth import get_user_model
+
+    admin, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    leaderboard_for(board, window, viewer=admin)  # builds the sorted set
+    key = board_cache.set_key("month", window.start, "", None)
+
+    def on_board() -> dict[int, int]:
+        return {
+            board_cache.agent_of(raw): int(score)
+            for raw, score in client.zrange(key, 0, -1, withscores=True)
+        }
+
+    def in_database() -> dict[int, int]:
+        return dict(
+            PointsTotal.objects.filter(
+                span="month", starts_on=window.start, channel=""
+            ).values_list("agent_id", "points")
+        )
+
+    before = on_board()
+    if before != {agent: points for agent, points in in_database().items() if points}:
+        raise SystemExit("the sorted set differs from the totals before the batch")
+
+    source = FeedSource.objects.get(slug=SOURCE_SLUG)
+    token = feed_source_rotate_token(source=source)
+    # Other answers than the late-survey phase's (whose re-score the evaluations still hold).
+    path = _late_survey_file(source, Path(directory), seed=SEED + 1)
+    log = Path(directory) / "freshness-worker.log"
+    worker = _start_worker(redis_url, directory, log)
+    try:
+        # The worker is ready once it answers a ping (not timed).
+        deadline = time.monotonic() + 60
+        while not current_app.control.ping(timeout=0.5):
+            if time.monotonic() > deadline:
+                raise SystemExit("the Celery worker did not start")
+        started = time.perf_counter()
+        response = Client().post(
+            f"/api/v1/feeds/{SOURCE_SLUG}/batches?name={path.name}",
+            data=path.read_bytes(),
+            content_type="text/csv",
+            HTTP_AUTHORIZATION=f"Token {token}",
+        )
+        accepted = time.perf_counter() - started
+        if response.status_code != 202:
+            raise SystemExit(f"the API answered {response.status_code}: {response.content!r}")
+        batch_id = response.json()["batch"]
+        shown = None
+        polls = 0
+        while time.perf_counter() - started < FRESHNESS_TIMEOUT_SECONDS:
+            polls += 1
+            batch = FeedBatch.objects.get(pk=batch_id)
+            changes = list(
+                EvaluationChange.objects.filter(batch_id=batch_id).values_list("id", flat=True)
+            )
+            cursor = ChangeCursor.objects.filter(subscriber="rewards").first()
+            if (
+                batch.is_finished
+                and changes
+                and cursor is not None
+                and cursor.last_change_id >= max(changes)
+                and not ReconcileRequest.objects.filter(done_at__isnull=True).exists()
+            ):
+                totals = {agent: points for agent, points in in_database().items() if points}
+                board_now = on_board()
+                if board_now == totals:
+                    shown = time.perf_counter() - started
+                    break
+            time.sleep(0.02)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    if shown is None:
+        sys.stderr.write(log.read_text())
+    after = on_board()
+    changed = sum(
+        1 for agent in after.keys() | before.keys() if after.get(agent) != before.get(agent)
+    )
+    result = {
+        "seconds": shown if shown is not None else FRESHNESS_TIMEOUT_SECONDS,
+        "peak_rss_mb": harness.peak_rss_mb(),
+        "shown": shown is not None,
+        "accepted": accepted,
+        "rows": batch.rows_read,
+        "status": batch.status,
+        "changed_agents": changed,
+        "polls": polls,
+    }
+    result["undone"] = _undo_late_batches()
+    path.unlink()
+    return result
+
+
 PHASES = {
     "prepare": prepare,
     "anchor": anchor,
@@ -732,6 +897,7 @@ PHASES = {
     "ledger_anchor": ledger_anchor,
     "ledger_reset": ledger_reset,
     "ledger_reconcile": ledger_reconcile,
+    "freshness": freshness,
 }
 
 
@@ -755,6 +921,24 @@ def run_phase(name: str, url: str, work: Path, **arguments: Any) -> dict[str, An
         storage=work / "feeds",
         eager_tasks=True,
         **arguments,
+    )
+
+
+def run_freshness(url: str, work: Path, redis_url: str) -> dict[str, Any]:
+    """The freshness phase, with a broker and the leaderboards' sorted sets on Redis."""
+    return harness.run_phase(
+        [sys.executable, __file__, "--phase"],
+        "freshness",
+        database_url=url,
+        storage=work / "feeds",
+        env={
+            "CELERY_BROKER_URL": redis_url,
+            "CELERY_RESULT_BACKEND": redis_url,
+            "LEADERBOARD_REDIS_URL": redis_url,
+            "ALLOWED_HOSTS": "testserver",
+        },
+        directory=str(work / "feeds"),
+        redis_url=redis_url,
     )
 
 
@@ -873,6 +1057,20 @@ def main() -> int:
     ledger_ratio = paid["seconds"] / ledger_best["seconds"]
     again_ratio = repaid["seconds"] / ledger_best["seconds"]
 
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11").strip()
+    say(
+        f"freshness: the {LATE_ROWS:,}-row late-survey batch posted to the API until the "
+        "month's board (Redis) shows the new totals; a real worker"
+    )
+    fresh = run_freshness(url, work, redis_url)
+    say(
+        f"  batch {fresh['status']} ({fresh['rows']:,} rows, API answered in "
+        f"{fresh['accepted'] * 1000:.0f} ms); board shows {fresh['changed_agents']:,} changed "
+        f"totals after {fresh['seconds']:.2f}s; peak RSS {fresh['peak_rss_mb']:.0f} MB"
+    )
+    check(fresh["shown"], "the board did not show the batch's points in time")
+    check(fresh["changed_agents"] > 0, "the late batch changed no agent's total")
+
     ratio = full["seconds"] / best["seconds"]
     # Each phase against its own anchor: the engine's against the grouped SQL, the ledger's
     # against the INSERT ... SELECT.
@@ -882,7 +1080,7 @@ def main() -> int:
                 label,
                 count,
                 result["seconds"],
-                result["seconds"] / anchor_of["seconds"],
+                result["seconds"] / anchor_of["seconds"] if anchor_of else None,
                 result["peak_rss_mb"],
             )
             for label, result, count, anchor_of in (
@@ -904,6 +1102,12 @@ def main() -> int:
                 ),
                 ("full reconciliation, empty ledger", paid, paid["entries"], ledger_best),
                 ("second reconciliation, unchanged", repaid, repaid["entries"], ledger_best),
+                (
+                    "freshness: API batch to the board",
+                    {**fresh, "peak_rss_mb": fresh["peak_rss_mb"]},
+                    fresh["rows"],
+                    None,
+                ),
             )
         ),
         ratio="x anchor",
@@ -924,6 +1128,11 @@ def main() -> int:
             f"second reconciliation <= {LEDGER_AGAIN_GOAL}x the INSERT ... SELECT "
             f"({again_ratio:.2f}x)",
             again_ratio <= LEDGER_AGAIN_GOAL,
+        ),
+        (
+            f"freshness: late batch on the board < {FRESHNESS_GOAL_SECONDS:.0f} s "
+            f"({fresh['seconds']:.2f} s)",
+            fresh["shown"] and fresh["seconds"] < FRESHNESS_GOAL_SECONDS,
         ),
     )
     return report(goals, check)

@@ -115,11 +115,12 @@ def run_phase(
     database_url: str,
     storage: Path,
     eager_tasks: bool = False,
+    env: dict[str, str] | None = None,
     **arguments: Any,
 ) -> dict[str, Any]:
     """Run `command NAME JSON` in its own process on `database_url`, with production
-    settings; return the JSON its last stdout line holds. With `eager_tasks`, no Celery
-    broker is passed on, so tasks run in the phase's process."""
+    settings and `env`; return the JSON its last stdout line holds. With `eager_tasks`, no
+    Celery broker is passed on, so tasks run in the phase's process."""
     env = {
         **{
             key: value
@@ -134,6 +135,7 @@ def run_phase(
             "SECRET_KEY", "benchmark-only-secret-key-never-used-to-sign-anything-real"
         ),
         "LOG_LEVEL": "WARNING",
+        **(env or {}),
     }
     done = subprocess.run(
         [*command, name, json.dumps(arguments)],

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from config.composition import DemoOptions, DemoStep, HomePanel, NavEntry
 from performance.roles import is_agent, is_team_lead
-from rewards.selectors import agent_balance, agent_standings, level_progress
+from rewards.selectors import (
+    agent_badges,
+    agent_balance,
+    agent_standings,
+    agent_streaks,
+    level_progress,
+)
 
 POINTS_PAGES = frozenset({"rewards:my-points", "rewards:agent-points"})
 
@@ -23,14 +29,35 @@ NAV_ENTRIES = (
         "rewards:team-points",
         25,
         is_team_lead,
-        POINTS_PAGES | {"rewards:team-points", "rewards:adjustments"},
+        POINTS_PAGES | {"rewards:team-points", "rewards:adjustments", "rewards:payroll"},
     ),
     NavEntry(
         _("Leaderboards"),
         "rewards:leaderboards",
-        27,
+        26,
         lambda user: is_agent(user) or is_team_lead(user),
         frozenset({"rewards:leaderboards", "rewards:leaderboard"}),
+    ),
+    NavEntry(
+        _("Challenges"),
+        "rewards:challenges",
+        27,
+        lambda user: is_agent(user) or is_team_lead(user),
+        frozenset({"rewards:challenges", "rewards:challenge", "rewards:challenge-new"}),
+    ),
+    NavEntry(
+        _("Store"),
+        "rewards:store",
+        28,
+        is_agent,
+        frozenset({"rewards:store", "rewards:my-redemptions"}),
+    ),
+    NavEntry(
+        _("Approvals"),
+        "rewards:approvals",
+        29,
+        is_team_lead,
+        frozenset({"rewards:approvals"}),
     ),
 )
 
@@ -42,6 +69,8 @@ def home_points_panel(request: HttpRequest) -> dict[str, Any]:
         "balance": balance,
         "level": level_progress(balance.lifetime),
         "standings": agent_standings(agent, today=timezone.localdate()),
+        "badges": agent_badges(agent),
+        "streaks": [streak for streak in agent_streaks(agent) if streak.current],
     }
 
 
@@ -49,17 +78,46 @@ HOME_PANELS = (HomePanel("rewards", "rewards/home.html", home_points_panel, 20, 
 
 
 def demo_points_step(options: DemoOptions) -> None:
-    """Levels and streak bonuses, then the ledger of the demo history: every closed
-    period's points and bonuses, reconciled (the evaluation seam has paid most of the
+    """Levels, streak bonuses, boards and badges, then the ledger of the demo history: every
+    closed period's points, bonuses and badges, reconciled (the evaluation seam has paid most of the
     points already, as batches were ingested)."""
-    from rewards.demo import demo_leaderboards_seed, demo_progress_seed
+    from rewards.demo import (
+        demo_badges_seed,
+        demo_challenges_seed,
+        demo_leaderboards_seed,
+        demo_progress_seed,
+        demo_store_seed,
+    )
+    from rewards.models import AgentBadge, Challenge, StoreItem
     from rewards.selectors import ledger_totals
     from rewards.services.reconcile import reconcile
 
     demo_progress_seed()
     demo_leaderboards_seed()
+    demo_badges_seed()
     appended = reconcile().entries
+    challenges = demo_challenges_seed(timezone.localdate())
+    appended += reconcile().entries
     totals = ledger_totals()
+    redemptions = demo_store_seed()
+    options.success(
+        gettext("Badges: %(held)s held by %(agents)s agents.")
+        % {
+            "held": AgentBadge.objects.count(),
+            "agents": AgentBadge.objects.values("agent").distinct().count(),
+        }
+    )
+    options.success(
+        gettext("Challenges: %(count)s made, %(final)s of them final.")
+        % {
+            "count": challenges,
+            "final": Challenge.objects.filter(finalized_at__isnull=False).count(),
+        }
+    )
+    options.success(
+        gettext("Reward store: %(items)s items, %(redemptions)s redemptions.")
+        % {"items": StoreItem.objects.count(), "redemptions": redemptions}
+    )
     options.success(
         gettext(
             "Points ledger: %(entries)s entries (%(points)s points) for %(agents)s agents, "

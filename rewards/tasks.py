@@ -29,3 +29,28 @@ def reconcile_all() -> int:
     appended = reconcile().entries
     reconcile_requests_prune(before=timezone.now() - timedelta(days=7))
     return appended
+
+
+@shared_task(name="rewards.reconcile_agents", acks_late=True)
+def reconcile_agents(agent_ids: list[int]) -> int:
+    """Reconcile these agents (e.g. a challenge's winners once its results are final)."""
+    from rewards.services.reconcile import ReconcileScope, reconcile
+
+    return reconcile(ReconcileScope(agent_ids=tuple(agent_ids))).entries
+
+
+@shared_task(name="rewards.finalize_challenges", acks_late=True)
+def finalize_challenges() -> int:
+    """Make final the challenges whose grace period is over; returns how many."""
+    from rewards.services.challenges import challenges_finalize_due
+
+    return challenges_finalize_due()
+
+
+@shared_task(name="rewards.award_trainings", acks_late=True)
+def award_trainings(assignment_ids: list[int] | None = None) -> int:
+    """Points for completed trainings not paid yet (after coaching's training_completed,
+    and every ten minutes from beat for any a lost task left)."""
+    from rewards.services.training import training_points_award
+
+    return training_points_award(assignment_ids=assignment_ids)

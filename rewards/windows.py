@@ -3,9 +3,12 @@ in each agent's own team zone, as the ledger keeps them). Pure: no ORM."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
+from types import MappingProxyType
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from performance.periods import (
     EARLIEST_DAY,
     LATEST_DAY,
+    PERIOD_KEY_SHAPES,
     Period,
     PeriodKeyError,
     PeriodKind,
@@ -106,9 +110,11 @@ def window_containing(day: date, span: Span | str) -> Window:
             return Window(ALL_TIME_START, LATEST_DAY + timedelta(days=1), span)
 
 
-def window_starts(day: date) -> dict[Span, date]:
-    """The start of every window containing `day`: the keys its points are totalled under."""
-    return {span: window_containing(day, span).start for span in Span}
+@cache
+def window_starts(day: date) -> Mapping[Span, date]:
+    """The start of every window containing `day`: the keys its points are totalled under
+    (cached: a reconciliation asks for the same few hundred days a million times)."""
+    return MappingProxyType({span: window_containing(day, span).start for span in Span})
 
 
 def parse_window(span: Span | str, key: str, *, today: date) -> Window:
@@ -125,3 +131,18 @@ def parse_window(span: Span | str, key: str, *, today: date) -> Window:
         check_within_range(first, shown=key)
         return window_containing(first, span)
     return window_containing(parse_period_key(key).start, span)
+
+
+_MONTH_SHAPE = next(shape for shape, kind in PERIOD_KEY_SHAPES if kind is PeriodKind.MONTH)
+
+
+def parse_month(key: str, *, today: date) -> Window:
+    """The month a key such as 2026-11 names (parse_window's month, and only a month); for
+    an empty key the month before today's, the one a payroll run pays. Raises PeriodKeyError
+    for a day, a week or anything else."""
+    if not key:
+        current = window_containing(today, Span.MONTH)
+        return current.previous() or current
+    if not _MONTH_SHAPE.fullmatch(key) or not 1 <= int(key.partition("-")[2]) <= 12:
+        raise PeriodKeyError(gettext("'%(key)s' is not a month (2026-11).") % {"key": key})
+    return parse_window(Span.MONTH, key, today=today)

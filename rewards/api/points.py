@@ -27,6 +27,11 @@ class PointsEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     points = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=PointsEntry.Kind.choices)
+    penalty = serializers.BooleanField(
+        source="is_penalty",
+        help_text="A standard entry that leaves its period below zero: a missed period's "
+        "penalty (kind stays `standard`).",
+    )
     earned_on = serializers.DateField(help_text="The local date the points belong to.")
     reference = serializers.CharField(help_text="What caused the entry.")
     standard = serializers.IntegerField(source="standard_id", allow_null=True)

@@ -102,6 +102,14 @@ class PointsEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise LedgerImmutableError("ledger entries cannot be deleted; append a correction")
 
+    @property
+    def is_penalty(self) -> bool:
+        """A standard entry after which its period stands below zero: a missed period's
+        penalty (kind stays `standard`, outcome `missed`). Known on the entries
+        rewards.selectors.agent_history reads, which carry `reference_total`."""
+        total = getattr(self, "reference_total", None)
+        return self.kind == self.Kind.STANDARD and total is not None and total < 0
+
 
 # What spending moves: holds reduce spendable points, released holds give them back. Every
 # other kind is earned (lifetime).

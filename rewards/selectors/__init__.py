@@ -1,5 +1,6 @@
 """Rewards' reads, re-exported so callers import from `rewards.selectors`."""
 
+from rewards.selectors.badges import HeldBadge, agent_badges
 from rewards.selectors.leaderboards import (
     AgentStanding,
     BoardRow,
@@ -13,6 +14,13 @@ from rewards.selectors.leaderboards import (
     sees_names,
     total_mismatches,
     wallboard_for,
+)
+from rewards.selectors.payroll import (
+    PAYROLL_KINDS,
+    PayrollMonth,
+    PayrollRow,
+    payroll_agents_for,
+    payroll_for,
 )
 from rewards.selectors.points import (
     Balance,
@@ -30,32 +38,61 @@ from rewards.selectors.points import (
     ledger_totals,
     level_progress,
 )
+from rewards.selectors.store import (
+    StoreOffer,
+    agent_redemptions,
+    item_visible_to,
+    redemption_for_decision_or_404,
+    redemption_own_or_404,
+    redemptions_awaiting,
+    redemptions_decidable_by,
+    redemptions_visible_to,
+    store_items_for,
+    store_offers_for,
+)
 
 __all__ = [
+    "PAYROLL_KINDS",
     "AgentStanding",
     "Balance",
     "BalanceMismatch",
     "BoardRow",
     "BoardView",
+    "HeldBadge",
     "LedgerTotals",
     "LevelProgress",
     "OwnStanding",
+    "PayrollMonth",
+    "PayrollRow",
     "ProvisionalPoints",
+    "StoreOffer",
     "TotalMismatch",
     "adjustments_of",
+    "agent_badges",
     "agent_balance",
     "agent_history",
     "agent_provisional_points",
+    "agent_redemptions",
     "agent_standings",
     "agent_streaks",
     "agents_with_balances",
     "balance_mismatches",
     "board_teams_for",
+    "item_visible_to",
     "leaderboard_for",
     "leaderboards_visible_to",
     "ledger_totals",
     "level_progress",
+    "payroll_agents_for",
+    "payroll_for",
+    "redemption_for_decision_or_404",
+    "redemption_own_or_404",
+    "redemptions_awaiting",
+    "redemptions_decidable_by",
+    "redemptions_visible_to",
     "sees_names",
+    "store_items_for",
+    "store_offers_for",
     "total_mismatches",
     "wallboard_for",
 ]

@@ -15,13 +15,14 @@ from django.utils import timezone
 from performance.access import teams_led_by
 from performance.models import Agent, Evaluation, Team
 from performance.roles import is_agent, is_team_lead
+from performance.selectors import local_today_resolver
+from rewards import board_cache
 from rewards.models import (
     SPENDING_KINDS,
     Leaderboard,
     PointsEntry,
     PointsTotal,
 )
-from rewards.services.reconcile import local_today_resolver
 from rewards.services.totals import totals_expected
 from rewards.windows import Span, Window, window_containing
 
@@ -209,6 +210,91 @@ def _own_standing(
     return OwnStanding(rank, mine, gap, on_page, around)
 
 
+def _cached_board(
+    board: Leaderboard,
+    window: Window,
+    totals: QuerySet[PointsTotal],
+    team: Team | None,
+    page: int,
+    per_page: int,
+    paged: bool,
+    viewer_agent: Agent | None,
+    neighbours: int,
+) -> tuple[int, list[BoardRow], OwnStanding | None, int, int]:
+    """The board from the Redis sorted set, and the names of the agents shown (one query)."""
+
+    def fetch(offset: int) -> board_cache.Ranking:
+        return board_cache.ranking(
+            span=window.span.value,
+            start=window.start,
+            channel=board.board_channel,
+            team_id=team.pk if team else None,
+            load=lambda: list(totals.values_list("agent_id", "points")),
+            offset=offset,
+            limit=per_page,
+            viewer_agent_id=viewer_agent.pk if viewer_agent else None,
+            neighbours=neighbours,
+        )
+
+    found = fetch((max(page, 1) - 1) * per_page)
+    pages = max(1, -(-found.ranked // per_page)) if paged else 1
+    if min(max(page, 1), pages) != max(page, 1):
+        page = pages
+        found = fetch((page - 1) * per_page)
+    page = max(page, 1)
+    shown = [agent_id for agent_id, _ in found.page] + [
+        agent_id for agent_id, *_ in found.above + found.below
+    ]
+    agents = {
+        agent.pk: agent
+        for agent in Agent.objects.filter(pk__in=shown).select_related("user", "team")
+    }
+    viewer_id = viewer_agent.pk if viewer_agent else None
+
+    def row(agent_id: int, points: int, rank: int) -> BoardRow:
+        agent = agents[agent_id]
+        return BoardRow(
+            rank=rank,
+            points=points,
+            name=agent.display_name,
+            team_name=agent.team.name,
+            agent_id=agent_id,
+            team_id=agent.team_id,
+            is_viewer=agent_id == viewer_id,
+        )
+
+    rows: list[BoardRow] = []
+    position = (page - 1) * per_page + 1
+    for index, (agent_id, points) in enumerate(found.page):
+        if not rows:
+            rank = found.first_rank
+        elif rows[-1].points == points:
+            rank = rows[-1].rank
+        else:
+            rank = position + index
+        rows.append(row(agent_id, points, rank))
+    own = None
+    if viewer_agent is not None:
+        on_page = any(r.agent_id == viewer_id for r in rows)
+        around: list[BoardRow] = []
+        if not on_page and neighbours:
+            around = [row(*item) for item in found.above]
+            around.append(
+                BoardRow(
+                    rank=found.own_rank,
+                    points=found.own_points,
+                    name=viewer_agent.display_name,
+                    team_name=viewer_agent.team.name,
+                    agent_id=viewer_id,
+                    team_id=viewer_agent.team_id,
+                    is_viewer=True,
+                )
+            )
+            around += [row(*item) for item in found.below]
+        own = OwnStanding(found.own_rank, found.own_points, found.gap_to_next, on_page, around)
+    return found.ranked, rows, own, page, pages
+
+
 def leaderboard_for(
     board: Leaderboard,
     window: Window,
@@ -291,24 +377,29 @@ def _agent_board(
     elif viewer_agent is not None and viewer_agent.team_id != team.pk:
         viewer_agent = None  # a lead opening a team they lead, not their own
     totals = _totals(board, window, team.pk if team else None)
-    ranked = totals.count()
     per_page = board.top_n
     paged = names or board.privacy != Leaderboard.Privacy.TOP_AND_NEIGHBOURS
-    pages = max(1, -(-ranked // per_page)) if paged else 1
-    page = min(max(page, 1), pages)
-    offset = (page - 1) * per_page
-    values = list(
-        totals.order_by("-points", "agent_id").values(*ROW_FIELDS)[offset : offset + per_page]
-    )
-    first_rank = _rank_of(totals, values[0]["points"]) if values and offset else 1
-    rows = _ranked_rows(
-        values, first_rank, viewer_agent.pk if viewer_agent else None, position=offset + 1
-    )
-    own = (
-        _own_standing(totals, viewer_agent, rows, neighbours=neighbours)
-        if viewer_agent is not None
-        else None
-    )
+    if board_cache.enabled():
+        ranked, rows, own, page, pages = _cached_board(
+            board, window, totals, team, page, per_page, paged, viewer_agent, neighbours
+        )
+    else:
+        ranked = totals.count()
+        pages = max(1, -(-ranked // per_page)) if paged else 1
+        page = min(max(page, 1), pages)
+        offset = (page - 1) * per_page
+        values = list(
+            totals.order_by("-points", "agent_id").values(*ROW_FIELDS)[offset : offset + per_page]
+        )
+        first_rank = _rank_of(totals, values[0]["points"]) if values and offset else 1
+        rows = _ranked_rows(
+            values, first_rank, viewer_agent.pk if viewer_agent else None, position=offset + 1
+        )
+        own = (
+            _own_standing(totals, viewer_agent, rows, neighbours=neighbours)
+            if viewer_agent is not None
+            else None
+        )
     provisional_shown = window.end > timezone.now().date() - timedelta(days=1)
     if provisional_shown:
         shown = rows + (own.neighbours if own else [])

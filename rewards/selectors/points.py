@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from performance.models import Agent, Evaluation
 from performance.periods import Period, PeriodKind
+from performance.selectors import local_today_resolver
 from rewards.models import (
     SPENDING_KINDS,
     AgentBalance,
@@ -20,7 +21,6 @@ from rewards.models import (
     Level,
     PointsEntry,
 )
-from rewards.services.reconcile import local_today_resolver
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,17 @@ def adjustments_of(agents: QuerySet[Agent]) -> QuerySet[PointsEntry]:
 
 
 def agent_history(agent: Agent) -> QuerySet[PointsEntry]:
+    """The agent's entries, newest first, each with `reference_total`: what its reference
+    (an evaluation, a streak ...) stood at once it was appended, so an entry that leaves a
+    missed period below zero reads as a penalty (PointsEntry.is_penalty)."""
     return (
         PointsEntry.objects.filter(agent=agent)
         .select_related("standard", "created_by")
+        .annotate(
+            reference_total=Window(
+                Sum("points"), partition_by=[F("reference")], order_by=F("id").asc()
+            )
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -10,6 +10,9 @@ from performance.models import EvaluationChange
 from rewards.models import ReconcileRequest
 from rewards.services.reconcile import ReconcileResult, ReconcileScope, reconcile
 
+# The name rewards consumes evaluation changes under (its cursor in performance).
+CHANGE_SUBSCRIBER = "rewards"
+
 
 def rewards_apply_evaluation_change(change: EvaluationChange) -> None:
     """The subscriber's handler: record the change's scope; reconcile it after commit."""

@@ -10,12 +10,13 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from performance.models import Agent
 from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
+from rewards.services.notices import levels_reached_notify
 from rewards.services.totals import totals_add
 
 # A manual adjustment larger than this is a typo, not a decision.
@@ -53,41 +54,125 @@ def balances_lock(agent_ids: Iterable[int]) -> dict[int, AgentBalance]:
     return {balance.agent_id: balance for balance in locked}
 
 
+# Above this many entries the rows go in by COPY (PostgreSQL) or one executemany (SQLite)
+# instead of model instances: a first reconciliation writes a million.
+BULK_ENTRIES = 1_000
+ENTRY_COLUMNS = (
+    "agent_id",
+    "points",
+    "kind",
+    "earned_on",
+    "reference",
+    "idempotency_key",
+    "note",
+    "standard_id",
+    "outcome",
+    "created_by_id",
+    "created_at",
+)
+
+
 def entries_append(entries: Sequence[NewEntry]) -> list[PointsEntry]:
     """Append entries and move their agents' balances and leaderboard totals, in the
     caller's transaction, which must hold the agents' locks (balances_lock). A repeated
-    idempotency key fails the whole transaction: the caller's view of the ledger was stale."""
+    idempotency key fails the whole transaction: the caller's view of the ledger was stale.
+    Returns the entries as rows, except for a bulk append (reconciliation's), which
+    returns none."""
     if not entries:
         return []
-    rows = PointsEntry.objects.bulk_create(
-        [
-            PointsEntry(
-                agent_id=entry.agent_id,
-                points=entry.points,
-                kind=entry.kind,
-                earned_on=entry.earned_on,
-                reference=entry.reference,
-                idempotency_key=entry.idempotency_key,
-                note=entry.note,
-                standard_id=entry.standard_id,
-                outcome=entry.outcome,
-                created_by=entry.created_by,
-            )
-            for entry in entries
-        ]
-    )
+    if len(entries) > BULK_ENTRIES:
+        _entries_copy(entries)
+        rows: list[PointsEntry] = []
+    else:
+        rows = PointsEntry.objects.bulk_create(
+            [
+                PointsEntry(
+                    agent_id=entry.agent_id,
+                    points=entry.points,
+                    kind=entry.kind,
+                    earned_on=entry.earned_on,
+                    reference=entry.reference,
+                    idempotency_key=entry.idempotency_key,
+                    note=entry.note,
+                    standard_id=entry.standard_id,
+                    outcome=entry.outcome,
+                    created_by=entry.created_by,
+                )
+                for entry in entries
+            ]
+        )
     lifetime: dict[int, int] = {}
     spendable: dict[int, int] = {}
     for entry in entries:
         spendable[entry.agent_id] = spendable.get(entry.agent_id, 0) + entry.points
         if entry.kind not in SPENDING_KINDS:
             lifetime[entry.agent_id] = lifetime.get(entry.agent_id, 0) + entry.points
-    for agent_id, points in spendable.items():
-        AgentBalance.objects.filter(agent_id=agent_id).update(
-            spendable=F("spendable") + points, lifetime=F("lifetime") + lifetime.get(agent_id, 0)
+    before = (
+        dict(
+            AgentBalance.objects.filter(agent_id__in=list(lifetime)).values_list(
+                "agent_id", "lifetime"
+            )
         )
+        if any(points > 0 for points in lifetime.values())
+        else {}
+    )
+    _balances_move({a: (p, lifetime.get(a, 0)) for a, p in spendable.items()})
     totals_add(entries)
+    levels_reached_notify(
+        [(agent_id, was, was + lifetime[agent_id]) for agent_id, was in before.items()]
+    )
     return rows
+
+
+def _entries_copy(entries: Sequence[NewEntry]) -> None:
+    now = timezone.now()
+    values = [
+        (
+            e.agent_id,
+            e.points,
+            e.kind,
+            e.earned_on,
+            e.reference,
+            e.idempotency_key,
+            e.note,
+            e.standard_id,
+            e.outcome,
+            e.created_by.pk if e.created_by else None,
+            now,
+        )
+        for e in entries
+    ]
+    table = connection.ops.quote_name(PointsEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(
+                f"COPY {table} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(ENTRY_COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) VALUES ({marks})", values
+            )
+
+
+def _balances_move(moves: dict[int, tuple[int, int]]) -> None:
+    """Add (spendable, lifetime) to each agent's balance, in one statement per 500 agents."""
+    table = connection.ops.quote_name(AgentBalance._meta.db_table)
+    items = sorted(moves.items())
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for first in range(0, len(items), 500):
+            chunk = items[first : first + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"WITH moved (agent_id, spendable, lifetime) AS (VALUES {values}) "
+                f"UPDATE {table} SET spendable = {table}.spendable + moved.spendable, "
+                f"lifetime = {table}.lifetime + moved.lifetime, updated_at = %s "
+                f"FROM moved WHERE {table}.agent_id = moved.agent_id",
+                [*(v for agent_id, (sp, lt) in chunk for v in (agent_id, sp, lt)), now],
+            )
 
 
 def manual_adjustment_create(

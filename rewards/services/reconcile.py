@@ -10,26 +10,38 @@ period's last local day, in the zone of the agent's team on its first day, is ov
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
-from zoneinfo import ZoneInfo
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
-from performance.models import MEMBERSHIP_ORIGIN, Agent, Evaluation, TeamMembership
+from performance.models import Agent, Evaluation, ServiceStandard
 from performance.periods import Period, PeriodKind, period_containing
+from performance.selectors import earns, local_today_resolver
 from rewards.models import AgentStreak, PointsEntry, StreakBonus
+from rewards.services.badges import BadgeAward, BadgeRun, agent_badges_store, badges_derive
+from rewards.services.challenges import challenge_prizes_implied
 from rewards.services.ledger import NewEntry, balances_lock, entries_append
-from rewards.services.streaks import current_and_best, earns, streak_rewards, streaks_of
+from rewards.services.notices import badges_earned_notify
+from rewards.services.streaks import current_and_best, streak_rewards, streaks_of
 
 AGENTS_PER_CHUNK = 200
+
+
+@lru_cache(maxsize=1024)
+def _translated(message: str, language: str) -> str:
+    return gettext(message)
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: a reconciliation words the same notes 10^6 times."""
+    return _translated(message, translation.get_language())
 
 
 @dataclass(frozen=True)
@@ -69,34 +81,6 @@ def derived_key(agent_id: int, reference: str, sequence: int) -> str:
     return f"agent:{agent_id}:{reference}:{sequence}"
 
 
-def local_today_resolver(agent_ids: Iterable[int]) -> Callable[[int, date], date]:
-    """today(agent_id, day): today's date in the zone of the agent's team on `day`."""
-    starts: dict[int, list[date]] = {}
-    zones: dict[int, list[str]] = {}
-    for agent_id, starts_on, zone in (
-        TeamMembership.objects.filter(agent_id__in=list(agent_ids))
-        .order_by("agent_id", "starts_on")
-        .values_list("agent_id", "starts_on", "team__time_zone")
-    ):
-        starts.setdefault(agent_id, []).append(starts_on)
-        zones.setdefault(agent_id, []).append(zone)
-    today_in: dict[str, date] = {}
-    now = timezone.now()
-
-    def today(agent_id: int, day: date) -> date:
-        agent_starts = starts.get(agent_id)
-        if not agent_starts:
-            zone = settings.TIME_ZONE
-        else:
-            index = max(bisect.bisect_right(agent_starts, max(day, MEMBERSHIP_ORIGIN)) - 1, 0)
-            zone = zones[agent_id][index]
-        if zone not in today_in:
-            today_in[zone] = timezone.localtime(now, ZoneInfo(zone)).date()
-        return today_in[zone]
-
-    return today
-
-
 def _evaluations_in(scope: ReconcileScope, agent_ids: list[int], *, all_periods: bool = False):
     rows = Evaluation.objects.filter(agent_id__in=agent_ids)
     if scope.standard_ids is not None:
@@ -111,8 +95,9 @@ def _evaluations_in(scope: ReconcileScope, agent_ids: list[int], *, all_periods:
 
 
 def _ledger_in(scope: ReconcileScope, agent_ids: list[int]):
-    """The derived entries the scope decides: its periods' evaluation points, and every
-    streak bonus of its standards (a correction in one period may break a later streak)."""
+    """The derived entries the scope decides: its periods' evaluation points, every streak
+    bonus of its standards (a correction in one period may break a later streak) and the
+    agents' challenge prizes."""
     standard_entries = Q(kind=PointsEntry.Kind.STANDARD)
     if scope.first_period_start is not None:
         standard_entries &= Q(earned_on__gte=scope.first_period_start)
@@ -123,7 +108,10 @@ def _ledger_in(scope: ReconcileScope, agent_ids: list[int]):
     )
     if scope.standard_ids is not None:
         rows = rows.filter(standard_id__in=scope.standard_ids)
-    return rows
+    # Challenge prizes follow the frozen results, whatever the scope.
+    return rows | PointsEntry.objects.filter(
+        kind=PointsEntry.Kind.CHALLENGE_PRIZE, agent_id__in=agent_ids
+    )
 
 
 @dataclass
@@ -147,28 +135,49 @@ class _Held:
     outcome: str = ""
 
 
+# Notes repeat the same few hundred period labels and outcome words across thousands of
+# agents: worded once per language (formatting a date is the costly part of a note).
+@lru_cache(maxsize=65_536)
+def _period_label(start: date, kind: PeriodKind, language: str) -> str:
+    return period_containing(start, kind).label
+
+
+@lru_cache(maxsize=64)
+def _outcome_word(outcome: str, language: str) -> str:
+    if not outcome:
+        return _("no evaluation")
+    return str(Evaluation.Outcome(outcome).label).lower()
+
+
 def _evaluation_cause(standard_name: str, period: Period) -> str:
-    return _("%(standard)s, %(period)s") % {"standard": standard_name, "period": period.label}
+    return _("%(standard)s, %(period)s") % {
+        "standard": standard_name,
+        "period": _period_label(period.start, period.kind, translation.get_language()),
+    }
 
 
 def _streak_cause(standard_name: str, length: int, first_start: date, kind: PeriodKind) -> str:
     return _("Streak bonus: %(standard)s, %(length)s periods in a row from %(first)s") % {
         "standard": standard_name,
         "length": length,
-        "first": period_containing(first_start, kind).label,
+        "first": _period_label(first_start, kind, translation.get_language()),
     }
 
 
 def _outcome_label(outcome: str) -> str:
-    if not outcome:
-        return _("no evaluation")
-    return str(Evaluation.Outcome(outcome).label).lower()
+    return _outcome_word(outcome, translation.get_language())
 
 
 def _note(expected: _Expected | None, held: _Held | None, delta: int, batch_id: int | None) -> str:
     what = expected.what() if expected else _("Evaluation of %(day)s") % {"day": held.earned_on}
     cause = _(" after feed batch %(batch)s") % {"batch": batch_id} if batch_id else ""
     kind = expected.kind if expected else held.kind
+    if kind == PointsEntry.Kind.CHALLENGE_PRIZE:
+        if expected is None:
+            return _("Challenge prize withdrawn: its results changed: %(delta)+d") % {
+                "delta": delta
+            }
+        return _("%(what)s: %(delta)+d") % {"what": what, "delta": delta}
     if kind == PointsEntry.Kind.STREAK_BONUS:
         if expected is None:
             return _("Streak bonus withdrawn: the streak is broken%(cause)s: %(delta)+d") % {
@@ -177,15 +186,33 @@ def _note(expected: _Expected | None, held: _Held | None, delta: int, batch_id: 
             }
         return _("%(what)s%(cause)s: %(delta)+d") % {"what": what, "cause": cause, "delta": delta}
     after = _outcome_label(expected.outcome if expected else "")
+    wanted = expected.points if expected else 0
     if held is None or held.count == 0:
+        if wanted < 0:
+            return _("%(what)s: %(after)s: penalty %(delta)+d") % {
+                "what": what,
+                "after": after,
+                "delta": delta,
+            }
         return _("%(what)s: %(after)s: %(delta)+d") % {"what": what, "after": after, "delta": delta}
-    return _("%(what)s: %(before)s -> %(after)s%(cause)s: %(delta)+d") % {
+    return _("%(what)s: %(before)s -> %(after)s%(cause)s: %(delta)+d%(penalty)s") % {
         "what": what,
         "before": _outcome_label(held.outcome),
         "after": after,
         "cause": cause,
         "delta": delta,
+        "penalty": _penalty_clause(wanted, held.points),
     }
+
+
+def _penalty_clause(wanted: int, held: int) -> str:
+    """What a correction does to a missed period's penalty (a standard entry below zero),
+    so a negative delta never reads as points merely withdrawn."""
+    if wanted < 0:
+        return _(" (penalty %(penalty)+d)") % {"penalty": wanted}
+    if held < 0:
+        return _(" (the %(penalty)+d penalty given back)") % {"penalty": held}
+    return ""
 
 
 @dataclass
@@ -193,42 +220,41 @@ class _ChunkState:
     expected: dict[tuple[int, str], _Expected]
     held: dict[tuple[int, str], _Held]
     streaks: dict[tuple[int, int], tuple[int, int]]  # (agent, standard) -> (current, best)
+    today: Callable[[int, date], date]
 
 
 def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
     today = local_today_resolver(agent_ids)
-    standard_names: dict[int, tuple[str, PeriodKind]] = {}
     expected: dict[tuple[int, str], _Expected] = {}
     judged: dict[tuple[int, int], list[tuple[date, bool | None]]] = {}
     in_range = (scope.first_period_start or date.min, scope.last_period_start or date.max)
-    for row in _evaluations_in(scope, agent_ids, all_periods=True).values(
-        "agent_id",
-        "standard_id",
-        "standard__name",
-        "standard__period",
-        "period_start",
-        "period_end",
-        "points",
-        "outcome",
-        "gate_passed",
+    standard_names = {
+        pk: (name, PeriodKind(period))
+        for pk, name, period in ServiceStandard.objects.filter(
+            pk__in=_evaluations_in(scope, agent_ids, all_periods=True)
+            .values("standard_id")
+            .distinct()
+        ).values_list("pk", "name", "period")
+    }
+    standard_kind = PointsEntry.Kind.STANDARD
+    for agent_id, standard_id, start, end, points, outcome, gate in _evaluations_in(
+        scope, agent_ids, all_periods=True
+    ).values_list(
+        "agent_id", "standard_id", "period_start", "period_end", "points", "outcome", "gate_passed"
     ):
-        agent_id, standard_id, start = row["agent_id"], row["standard_id"], row["period_start"]
-        standard_names[standard_id] = (row["standard__name"], PeriodKind(row["standard__period"]))
-        closed = row["period_end"] <= today(agent_id, start)
+        closed = end <= today(agent_id, start)
         if closed:
-            judged.setdefault((agent_id, standard_id), []).append(
-                (start, earns(row["outcome"], row["gate_passed"]))
-            )
+            judged.setdefault((agent_id, standard_id), []).append((start, earns(outcome, gate)))
         if not in_range[0] <= start <= in_range[1]:
             continue
-        period = Period(start, row["period_end"], standard_names[standard_id][1])
+        name, kind = standard_names[standard_id]
         expected[(agent_id, evaluation_reference(standard_id, start))] = _Expected(
-            kind=PointsEntry.Kind.STANDARD,
+            kind=standard_kind,
             standard_id=standard_id,
             earned_on=start,
-            points=row["points"] if closed else 0,
-            outcome=row["outcome"] if closed else "",
-            what=partial(_evaluation_cause, row["standard__name"], period),
+            points=points if closed else 0,
+            outcome=outcome if closed else "",
+            what=partial(_evaluation_cause, name, Period(start, end, kind)),
         )
     bonuses: dict[int, list[tuple[int, int]]] = {}
     for standard_id, length, points in StreakBonus.objects.filter(
@@ -249,6 +275,15 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
                 outcome="",
                 what=partial(_streak_cause, name, reward.length, reward.streak_start, kind),
             )
+    for prize in challenge_prizes_implied(agent_ids):
+        expected[(prize.agent_id, prize.reference)] = _Expected(
+            kind=PointsEntry.Kind.CHALLENGE_PRIZE,
+            standard_id=None,
+            earned_on=prize.earned_on,
+            points=prize.points,
+            outcome="",
+            what=partial(str, prize.note),
+        )
     held: dict[tuple[int, str], _Held] = {}
     for agent_id, kind, reference, standard_id, earned_on, points, outcome in (
         _ledger_in(scope, agent_ids)
@@ -261,29 +296,36 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
         entry.points += points
         entry.count += 1
         entry.outcome = outcome
-    return _ChunkState(expected, held, streaks)
+    return _ChunkState(expected, held, streaks, today)
 
 
 def _streaks_store(scope: ReconcileScope, agent_ids: list[int], streaks: dict) -> None:
-    stale = AgentStreak.objects.filter(agent_id__in=agent_ids)
+    """Make the chunk's stored streaks equal to `streaks`, writing only what changed."""
+    stored = AgentStreak.objects.filter(agent_id__in=agent_ids)
     if scope.standard_ids is not None:
-        stale = stale.filter(standard_id__in=scope.standard_ids)
-    stale.exclude(
-        pk__in=[
-            pk
-            for pk, agent_id, standard_id in stale.values_list("pk", "agent_id", "standard_id")
-            if (agent_id, standard_id) in streaks
-        ]
-    ).delete()
-    AgentStreak.objects.bulk_create(
-        [
-            AgentStreak(agent_id=agent_id, standard_id=standard_id, current=current, best=best)
-            for (agent_id, standard_id), (current, best) in streaks.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["agent", "standard"],
-        update_fields=["current", "best", "updated_at"],
-    )
+        stored = stored.filter(standard_id__in=scope.standard_ids)
+    held = {
+        (agent_id, standard_id): (pk, (current, best))
+        for pk, agent_id, standard_id, current, best in stored.values_list(
+            "pk", "agent_id", "standard_id", "current", "best"
+        )
+    }
+    stale = [pk for key, (pk, _) in held.items() if key not in streaks]
+    if stale:
+        AgentStreak.objects.filter(pk__in=stale).delete()
+    changed = [
+        AgentStreak(agent_id=agent_id, standard_id=standard_id, current=current, best=best)
+        for (agent_id, standard_id), (current, best) in streaks.items()
+        if (agent_id, standard_id) not in held
+        or held[(agent_id, standard_id)][1] != (current, best)
+    ]
+    if changed:
+        AgentStreak.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["agent", "standard"],
+            update_fields=["current", "best", "updated_at"],
+        )
 
 
 def _chunks(agent_ids: list[int]) -> Iterator[list[int]]:
@@ -297,47 +339,141 @@ def _scope_agent_ids(scope: ReconcileScope) -> list[int]:
     return list(Agent.objects.order_by("pk").values_list("pk", flat=True))
 
 
+def _differences(
+    expected: dict[tuple[int, str], _Expected],
+    held: dict[tuple[int, str], _Held],
+    batch_id: int | None,
+    result: ReconcileResult,
+    note: Callable[[str, _Expected | None, _Held | None, int, int | None], str],
+) -> list[NewEntry]:
+    """The entries that move the ledger from `held` to `expected`, per reference."""
+    new_entries = []
+    for key in sorted(expected.keys() | held.keys()):
+        want, have = expected.get(key), held.get(key)
+        held_points = have.points if have else 0
+        delta = (want.points if want else 0) - held_points
+        if delta == 0:
+            continue
+        agent_id, reference = key
+        result.discrepancies.append(
+            Discrepancy(agent_id, reference, held_points, held_points + delta)
+        )
+        new_entries.append(
+            NewEntry(
+                agent_id=agent_id,
+                points=delta,
+                kind=want.kind if want else have.kind,
+                earned_on=want.earned_on if want else have.earned_on,
+                reference=reference,
+                idempotency_key=derived_key(agent_id, reference, have.count if have else 0),
+                note=note(reference, want, have, delta, batch_id),
+                standard_id=want.standard_id if want else have.standard_id,
+                outcome=want.outcome if want else "",
+            )
+        )
+    return new_entries
+
+
+def _evaluation_note(
+    reference: str, expected: _Expected | None, held: _Held | None, delta: int, batch_id: int | None
+) -> str:
+    return _note(expected, held, delta, batch_id)
+
+
+def _badge_note(
+    names: dict[str, str],
+    reference: str,
+    expected: _Expected | None,
+    held: _Held | None,
+    delta: int,
+    batch_id: int | None,
+) -> str:
+    name = names[reference[: reference.rindex(":")]]
+    if expected is None:
+        cause = _(" after feed batch %(batch)s") % {"batch": batch_id} if batch_id else ""
+        return _("Badge withdrawn: %(badge)s: its evidence changed%(cause)s: %(delta)+d") % {
+            "badge": name,
+            "cause": cause,
+            "delta": delta,
+        }
+    if held is not None and held.count:
+        return _("Badge %(badge)s now earns %(points)s points: %(delta)+d") % {
+            "badge": name,
+            "points": expected.points,
+            "delta": delta,
+        }
+    return _("Badge %(badge)s: %(evidence)s: %(delta)+d") % {
+        "badge": name,
+        "evidence": expected.what(),
+        "delta": delta,
+    }
+
+
+def _badge_state(
+    agent_ids: list[int], run: BadgeRun, state: _ChunkState, pending: list[NewEntry]
+) -> tuple[dict[tuple[int, str], _Expected], dict[tuple[int, str], _Held], list[BadgeAward]]:
+    """What the chunk's badges imply and what the ledger holds for the active ones."""
+    awards = badges_derive(agent_ids, run, today=state.today, pending=pending)
+    expected = {
+        (award.agent_id, award.reference): _Expected(
+            kind=PointsEntry.Kind.BADGE,
+            standard_id=None,
+            earned_on=award.earned_on,
+            points=award.badge.points,
+            outcome="",
+            what=partial(str, award.evidence),
+        )
+        for award in awards
+        if award.badge.points
+    }
+    active = {f"badge:{badge.pk}" for badge in run.badges}
+    held: dict[tuple[int, str], _Held] = {}
+    for agent_id, reference, earned_on, points in (
+        PointsEntry.objects.filter(kind=PointsEntry.Kind.BADGE, agent_id__in=agent_ids)
+        .order_by("id")
+        .values_list("agent_id", "reference", "earned_on", "points")
+    ):
+        if reference[: reference.rindex(":")] not in active:
+            continue  # an inactive or removed badge: what it earned stays
+        entry = held.setdefault(
+            (agent_id, reference), _Held(PointsEntry.Kind.BADGE, None, earned_on)
+        )
+        entry.points += points
+        entry.count += 1
+    return expected, held, awards
+
+
 def reconcile(scope: ReconcileScope = ReconcileScope(), *, check: bool = False) -> ReconcileResult:
     """Append what the ledger lacks (or, with check, only list it), a chunk of agents per
-    transaction, each chunk under its agents' locks."""
+    transaction, each chunk under its agents' locks: first the evaluations' points and
+    streak bonuses, then the badges the chunk's points and evidence earn."""
     result = ReconcileResult()
     # Notes are kept in the site's language, whoever's request or task writes them.
     with translation.override(settings.LANGUAGE_CODE):
+        badge_run = BadgeRun.load(today=timezone.localdate())
         for agent_ids in _chunks(_scope_agent_ids(scope)):
             result.agents += len(agent_ids)
             with transaction.atomic():
                 if not check:
                     balances_lock(agent_ids)
                 state = _chunk_state(scope, agent_ids)
-                new_entries = []
-                for key in sorted(state.expected.keys() | state.held.keys()):
-                    want, have = state.expected.get(key), state.held.get(key)
-                    held_points = have.points if have else 0
-                    delta = (want.points if want else 0) - held_points
-                    if delta == 0:
-                        continue
-                    agent_id, reference = key
-                    result.discrepancies.append(
-                        Discrepancy(agent_id, reference, held_points, held_points + delta)
-                    )
-                    new_entries.append(
-                        NewEntry(
-                            agent_id=agent_id,
-                            points=delta,
-                            kind=want.kind if want else have.kind,
-                            earned_on=want.earned_on if want else have.earned_on,
-                            reference=reference,
-                            idempotency_key=derived_key(
-                                agent_id, reference, have.count if have else 0
-                            ),
-                            note=_note(want, have, delta, scope.batch_id),
-                            standard_id=want.standard_id if want else have.standard_id,
-                            outcome=want.outcome if want else "",
-                        )
-                    )
+                new_entries = _differences(
+                    state.expected, state.held, scope.batch_id, result, _evaluation_note
+                )
                 if not check:
                     entries_append(new_entries)
                     _streaks_store(scope, agent_ids, state.streaks)
-                    result.entries += len(new_entries)
-                    result.points += sum(entry.points for entry in new_entries)
+                expected, held, awards = _badge_state(
+                    agent_ids, badge_run, state, [] if not check else new_entries
+                )
+                badge_entries = _differences(
+                    expected, held, scope.batch_id, result, partial(_badge_note, badge_run.names)
+                )
+                if not check:
+                    entries_append(badge_entries)
+                    earned = agent_badges_store(agent_ids, badge_run, awards)
+                    badges_earned_notify(earned, today=timezone.localdate())
+                    written = new_entries + badge_entries
+                    result.entries += len(written)
+                    result.points += sum(entry.points for entry in written)
     return result

@@ -1,23 +1,13 @@
 """Streaks: consecutive closed periods of a standard that earn it (met or exceeded, gate not
 failed). A miss or a failed gate breaks a streak; insufficient data (or no evaluation)
-neither breaks nor extends it. Pure functions over one agent's periods of one standard."""
+neither breaks nor extends it (performance.selectors.earns judges each period). Pure
+functions over one agent's periods of one standard."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-EARNING_OUTCOMES = frozenset({"met", "exceeded"})
-
-
-def earns(outcome: str, gate_passed: bool | None) -> bool | None:
-    """True extends a streak, False breaks it, None leaves it as it is."""
-    if gate_passed is False or outcome == "missed":
-        return False
-    if outcome in EARNING_OUTCOMES:
-        return True
-    return None
 
 
 @dataclass(frozen=True)

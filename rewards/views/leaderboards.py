@@ -34,7 +34,9 @@ WALLBOARD_SECONDS = 30
 class BoardQuery(forms.Form):
     window = forms.ChoiceField(choices=SPAN_CHOICES, required=False, label=_("Window"))
     period = forms.CharField(required=False, max_length=12, label=_("Period"))
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, label=_("Team"))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label=_("My team"), label=_("Team")
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, label=_("Page"))
 
     def __init__(self, *args: Any, board: Leaderboard, teams: list[Team], **kwargs: Any) -> None:

@@ -23,7 +23,7 @@ from performance.models import Agent, Evaluation
 from performance.roles import is_agent, is_team_lead
 from performance.views.common import htmx_swap
 from rewards import selectors
-from rewards.models import PointsEntry
+from rewards.models import SPENDING_KINDS, PointsEntry
 from rewards.services.ledger import MANUAL_ADJUSTMENT_LIMIT, manual_adjustment_create
 
 ENTRIES_PER_PAGE = 25
@@ -79,14 +79,25 @@ def _points_page(
     )
     entries = list(page.object_list)
     links = _evaluation_links(agent, entries)
+    own = agent.user_id == request.user.pk
+    redemptions = reverse("rewards:my-redemptions" if own else "rewards:approvals")
+    links.update({entry.pk: redemptions for entry in entries if entry.kind in SPENDING_KINDS})
+    for entry in entries:
+        if entry.kind == PointsEntry.Kind.CHALLENGE_PRIZE:
+            challenge_id = entry.reference.removeprefix("challenge:")
+            if challenge_id.isdigit():
+                links[entry.pk] = reverse("rewards:challenge", args=[int(challenge_id)])
+        elif entry.kind == PointsEntry.Kind.BADGE:
+            links[entry.pk] = "#badges"
     provisional = selectors.agent_provisional_points(agent)
     balance = selectors.agent_balance(agent)
     context: dict[str, Any] = {
         "agent": agent,
-        "own": agent.user_id == request.user.pk,
+        "own": own,
         "balance": balance,
         "level": selectors.level_progress(balance.lifetime),
         "streaks": selectors.agent_streaks(agent),
+        "badges": selectors.agent_badges(agent),
         "provisional": provisional,
         "provisional_total": sum(item.points for item in provisional),
         "page": page,

@@ -47,6 +47,9 @@ def test_an_agent_switches_window_and_goes_back_a_month(page: Page, boards, alic
     )
 
     page.get_by_test_id("spans").get_by_role("link", name="Month").click()
+    expect(page.get_by_test_id("spans").get_by_role("link", name="Month")).to_have_attribute(
+        "aria-current", "true"
+    )
     page.get_by_role("link", name="← Previous").click()
     expect(page).to_have_url(re.compile(r"window=month&period=\d{4}-\d{2}"))
     expect(page.get_by_test_id("own-standing")).to_contain_text("You are #1")

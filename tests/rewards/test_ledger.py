@@ -135,3 +135,33 @@ def test_a_manual_adjustment_needs_a_reason_and_points(alice, bob):
     )
     assert (entry.kind, entry.points, entry.created_by) == ("manual_adjustment", -15, bob)
     assert AgentBalance.objects.get(agent=alice).lifetime == -15
+
+
+def test_a_bulk_append_writes_the_same_ledger_balances_and_totals(alice, maria, monkeypatch):
+    """Reconciliation's large appends go by COPY / executemany: same rows as the model path."""
+    from django.db.models import Sum
+
+    from rewards.selectors import balance_mismatches, total_mismatches
+    from rewards.services import ledger
+
+    monkeypatch.setattr(ledger, "BULK_ENTRIES", 0)
+    entries = [
+        ledger.NewEntry(
+            agent_id=agent.pk,
+            points=points,
+            kind="standard",
+            earned_on=date(2026, 10, day),
+            reference=f"bulk:{agent.pk}:{day}",
+            idempotency_key=f"bulk:{agent.pk}:{day}",
+            note="bulk",
+        )
+        for agent, points in ((alice, 10), (maria, -3))
+        for day in range(1, 11)
+    ]
+    with transaction.atomic():
+        ledger.balances_lock([alice.pk, maria.pk])
+        assert ledger.entries_append(entries) == []
+    assert PointsEntry.objects.filter(agent=alice).aggregate(total=Sum("points"))["total"] == 100
+    assert AgentBalance.objects.get(agent=maria).lifetime == -30
+    assert PointsEntry.objects.filter(note="bulk").exclude(created_at=None).count() == 20
+    assert balance_mismatches() == [] and total_mismatches() == []

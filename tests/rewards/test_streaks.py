@@ -10,9 +10,10 @@ from django.db.models import Sum
 from hypothesis import given
 from hypothesis import strategies as st
 
+from performance.selectors import earns
 from rewards.models import AgentStreak, PointsEntry, StreakBonus
 from rewards.services.reconcile import reconcile
-from rewards.services.streaks import current_and_best, earns, streak_rewards, streaks_of
+from rewards.services.streaks import current_and_best, streak_rewards, streaks_of
 from tests.factories import make_standard
 from tests.rewards.helpers import judge
 
