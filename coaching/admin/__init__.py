@@ -1,0 +1,4 @@
+"""Coaching admin: flags and sessions are read-only history here (derived by the rule, run
+by leads on the coaching pages); admins author training modules."""
+
+from coaching.admin import flags, sessions, training  # noqa: F401
