@@ -22,6 +22,8 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
+BADGE_ICONS := award star flame trophy medal crown rocket target heart smile zap book-open
+
 static/vendor/.installed: package.json Makefile
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
@@ -29,6 +31,11 @@ static/vendor/.installed: package.json Makefile
 	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.js
 	# collectstatic's hashed names follow the script's sourceMappingURL: the map must be there.
 	cp node_modules/chart.js/dist/chart.umd.js.map static/vendor/chart.umd.js.map
+	# The badge icons admins choose from (rewards.models.badges.BADGE_ICONS).
+	mkdir -p static/vendor/badges
+	for icon in $(BADGE_ICONS); do cp node_modules/lucide-static/icons/$$icon.svg static/vendor/badges/; done
+	mkdir -p static/vendor/icons
+	cp node_modules/lucide-static/icons/bell.svg static/vendor/icons/bell.svg
 	@touch $@
 
 assets: static/vendor/.installed
@@ -49,9 +56,10 @@ run: migrate assets
 test: install assets
 	$(BIN)/pytest
 
-bench: install
+bench: install assets
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/evaluation.py
+	$(PY) benchmarks/leaderboards.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -158,6 +158,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Password reset e-mails: printed to the terminal unless EMAIL_URL names a mail server.
 MAILERS = {"default": env_mailer("EMAIL_URL", "console:")}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atendo <atendo@localhost>")
+# Where e-mailed notices link to (they are sent by workers, which know no request's host).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 # Portuguese (Brazil) first: the language is the user's saved preference, else the browser's
@@ -242,6 +244,37 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rewards.reconcile_all",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Challenges become final (and pay their prizes) once their grace period is over.
+    "finalize-challenges": {
+        "task": "rewards.finalize_challenges",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Also after the night's evaluation: opens and resolves the coaching flags of the
+    # periods that closed since (no evaluation change announces a period closing).
+    "derive-coaching-flags": {
+        "task": "coaching.derive_all",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    # A coaching session's follow-up date tells its coach once (in the agent's zone).
+    "notify-coaching-follow-ups": {
+        "task": "coaching.notify_follow_ups",
+        "schedule": crontab(minute=5),
+    },
+    # Recurring one-to-ones are booked a few weeks ahead.
+    "extend-one-to-one-series": {
+        "task": "coaching.extend_series",
+        "schedule": crontab(hour=4, minute=15),
+    },
+    # Training: overdue assignments marked, reminders before and after the due date.
+    "training-reminders": {
+        "task": "coaching.training_reminders",
+        "schedule": crontab(minute=20),
+    },
+    # Points for completed trainings a lost task did not pay (each paid once).
+    "award-trainings": {
+        "task": "rewards.award_trainings",
+        "schedule": crontab(minute="*/10"),
+    },
     "resume-stalled-feed-batches": {
         "task": "performance.resume_stalled_feed_batches",
         "schedule": crontab(minute="*"),
@@ -250,6 +283,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Throttle counts live in the cache: set CACHE_URL to a Redis URL when several processes serve.
 CACHES = {"default": env_cache("CACHE_URL")}
+# Leaderboards read from Redis sorted sets (rebuilt from the database, the source of truth)
+# when this names a Redis (e.g. the cache's); empty: the database serves them.
+LEADERBOARD_REDIS_URL = env_str("LEADERBOARD_REDIS_URL", "")
 # Wrong feed tokens a client address may send before its token requests get 429 (DRF rate).
 FEED_TOKEN_FAILURE_RATE = env_rate("FEED_TOKEN_FAILURE_RATE", "20/min")
 
@@ -271,7 +307,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for a choice set the API uses in several fields.
-    "ENUM_NAME_OVERRIDES": {"LeaderboardWindowEnum": "rewards.windows.SPAN_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LeaderboardWindowEnum": "rewards.windows.SPAN_CHOICES",
+        "FeedBatchStatusEnum": "performance.models.feeds.FeedBatch.Status",
+        "RedemptionStatusEnum": "rewards.models.store.Redemption.Status",
+        "CoachingFlagStatusEnum": "coaching.models.CoachingFlag.Status",
+        "CoachingSessionStatusEnum": "coaching.models.CoachingSession.Status",
+        "TrainingAssignmentStatusEnum": "coaching.models.TrainingAssignment.Status",
+    },
 }
 
 LOGGING = {
