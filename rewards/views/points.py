@@ -87,6 +87,10 @@ def _points_page(
             challenge_id = entry.reference.removeprefix("challenge:")
             if challenge_id.isdigit():
                 links[entry.pk] = reverse("rewards:challenge", args=[int(challenge_id)])
+        elif entry.kind == PointsEntry.Kind.TRAINING_COMPLETED:
+            assignment_id = entry.reference.removeprefix("training:")
+            if assignment_id.isdigit():
+                links[entry.pk] = reverse("coaching:assignment", args=[int(assignment_id)])
         elif entry.kind == PointsEntry.Kind.BADGE:
             links[entry.pk] = "#badges"
     provisional = selectors.agent_provisional_points(agent)

@@ -192,6 +192,17 @@ class TestProgressAndQuiz:
         assert AgentBadge.objects.filter(agent=alice, badge__name="Learner").exists()
         assert AgentBalance.objects.get(agent=alice).lifetime == 25
 
+    def test_the_points_history_links_the_entry_to_its_training(
+        self, client, assigned, module, alice
+    ):
+        quiz_submit(assignment=assigned, answers=right_answers(module), user=alice.user)
+        for lesson in module.lessons.all():
+            lesson_mark_done(assignment=assigned, lesson=lesson, user=alice.user)
+        training_points_award()
+        login(client, alice.user)
+        body = client.get(reverse("rewards:my-points")).content.decode()
+        assert f'href="{reverse("coaching:assignment", args=[assigned.pk])}"' in body
+
 
 class TestReminders:
     def test_due_soon_then_overdue_each_told_once(self, assigned, alice):
