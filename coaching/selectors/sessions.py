@@ -34,6 +34,16 @@ def sessions_visible_to(user: AbstractBaseUser) -> QuerySet[CoachingSession]:
     )
 
 
+def flag_sessions(user: AbstractBaseUser, flag: CoachingFlag) -> list[CoachingSession]:
+    """The sessions that worked on a flag, newest first, as far as the user may see them."""
+    return list(
+        sessions_visible_to(user)
+        .filter(flags=flag)
+        .prefetch_related("flags__standard")
+        .order_by("-scheduled_at")
+    )
+
+
 def session_for_user_or_404(user: AbstractBaseUser, session_id: int) -> CoachingSession:
     try:
         return sessions_visible_to(user).get(pk=session_id)

@@ -134,6 +134,7 @@ def _flag_page(
         "goal": selectors.flag_goal(flag.standard),
         "metric": flag.standard.metric_definition,
         "evidence": selectors.flag_evidence(flag),
+        "sessions": selectors.flag_sessions(request.user, flag),
         "errors": list(errors),
         "resolve_form": (resolve_form or ReasonForm(prefix="resolve")) if actionable else None,
         "dismiss_form": (dismiss_form or ReasonForm(prefix="dismiss")) if actionable else None,

@@ -554,3 +554,28 @@ def test_my_coaching_takes_the_same_queries_however_many_sessions(
     with django_assert_num_queries(11):
         body = client.get(reverse("coaching:me")).content.decode()
     assert body.count('<span class="item-text">Do it</span>') == 5
+
+
+class TestFlagPageSessions:
+    def test_the_agent_and_her_lead_see_the_sessions_that_worked_on_the_flag(
+        self, client, booked, alice, bob, alice_flag, dave
+    ):
+        flag_page = reverse("coaching:flag", args=[alice_flag.pk])
+        for person in (alice.user, bob, dave):
+            login(client, person)
+            response = client.get(flag_page)
+            assert response.status_code == 200
+            rows = texts_by_testid(response.content, f"session-{booked.pk}")
+            assert len(rows) == 1 and "FCR" in rows[0]
+
+    def test_a_flag_no_session_used_says_so(self, client, bob, maria_flag):
+        login(client, bob)
+        response = client.get(reverse("coaching:flag", args=[maria_flag.pk]))
+        assert texts_by_testid(response.content, "flag-session-rows") == []
+        assert "No coaching session has worked on this flag yet." in response.content.decode()
+
+    def test_a_lead_of_another_team_opens_neither_the_flag_nor_its_sessions(
+        self, client, booked, carol, alice_flag
+    ):
+        login(client, carol)
+        assert client.get(reverse("coaching:flag", args=[alice_flag.pk])).status_code == 404
