@@ -52,9 +52,12 @@ def home_goals_panel(request: HttpRequest) -> dict[str, Any]:
 
 
 def home_queue_panel(request: HttpRequest) -> dict[str, Any]:
-    from coaching.selectors import flags_visible_to
+    from coaching.selectors import flags_visible_to, lead_upcoming_sessions
 
-    return {"open": flags_visible_to(request.user).filter(status="open").count()}
+    return {
+        "open": flags_visible_to(request.user).filter(status="open").count(),
+        "upcoming": lead_upcoming_sessions(request.user),
+    }
 
 
 HOME_PANELS = (

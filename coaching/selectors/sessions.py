@@ -141,6 +141,16 @@ def lead_sessions(user: AbstractBaseUser) -> tuple[QuerySet, QuerySet]:
     return booked, others
 
 
+def lead_upcoming_sessions(user: AbstractBaseUser, *, limit: int = 3) -> list[CoachingSession]:
+    """The next sessions booked with a lead's agents (never their own), soonest first."""
+    return list(
+        sessions_visible_to(user)
+        .exclude(agent__user=user)
+        .filter(status=CoachingSession.Status.SCHEDULED, scheduled_at__gte=timezone.now())
+        .order_by("scheduled_at")[:limit]
+    )
+
+
 # Effectiveness.
 
 

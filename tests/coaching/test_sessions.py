@@ -579,3 +579,18 @@ class TestFlagPageSessions:
     ):
         login(client, carol)
         assert client.get(reverse("coaching:flag", args=[alice_flag.pk])).status_code == 404
+
+
+def test_the_lead_home_lists_the_next_sessions_booked_with_her_agents(
+    client, booked, bob, carol, committed, alice
+):
+    with committed():
+        session_schedule(agent=alice, coach=bob, scheduled_at=soon(-3), flags=[])
+    login(client, bob)
+    (panel,) = texts_by_testid(client.get(reverse("home")).content, "home-sessions")
+    # The past one is not "next".
+    assert panel.endswith(f"· {alice.display_name}") and panel.count("·") == 1
+    login(client, carol)
+    home = client.get(reverse("home")).content
+    assert texts_by_testid(home, "home-sessions") == []
+    assert "No coaching session booked." in home.decode()

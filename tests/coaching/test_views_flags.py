@@ -292,9 +292,11 @@ def test_the_home_shows_an_agent_their_goals_and_a_lead_their_open_flags(
     assert goals.startswith("Your coaching goals Reach")
     login(client, bob)
     assert texts_by_testid(client.get(reverse("home")).content, "home-queue") == [
-        "Coaching queue 1 open coaching flag in your teams"
+        "Coaching queue 1 open coaching flag in your teams Next coaching sessions"
+        " No coaching session booked. All coaching sessions"
     ]
     login(client, carol)
     assert texts_by_testid(client.get(reverse("home")).content, "home-queue") == [
-        "Coaching queue No open coaching flags in your teams."
+        "Coaching queue No open coaching flags in your teams. Next coaching sessions"
+        " No coaching session booked. All coaching sessions"
     ]

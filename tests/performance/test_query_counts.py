@@ -82,10 +82,11 @@ def page(name: str, request) -> str:
         ("batch detail", "bob", 8),
         # + the agent's points balance, the levels, the leaderboards, badges and streaks
         # (rewards' home panel; two more per board shown: tests/rewards/test_leaderboards.py)
-        # and their coaching goals (coaching's); a lead's: the open flags of their teams.
+        # and their coaching goals (coaching's); a lead's: the open flags of their teams and
+        # the next sessions booked with their agents.
         ("home", "alice", 12),
-        ("home", "bob", 8),
-        ("home", "dave", 8),
+        ("home", "bob", 9),
+        ("home", "dave", 9),
     ],
 )
 def test_hot_pages_make_exactly_these_queries(
