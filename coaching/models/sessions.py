@@ -120,6 +120,11 @@ class CoachingSession(models.Model):
         related_name="sessions",
         verbose_name=_("one-to-one series"),
     )
+    # The series slot this session stands for; it stays when the session is moved, so
+    # extending the series never books a moved slot again.
+    occurrence_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("series occurrence")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -138,7 +143,7 @@ class CoachingSession(models.Model):
         constraints = [
             # An occurrence of a series is booked once, whoever extends the series.
             models.UniqueConstraint(
-                fields=["series", "scheduled_at"], name="coaching_session_series_once"
+                fields=["series", "occurrence_at"], name="coaching_session_series_once"
             ),
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=MIN_DURATION_MINUTES)

@@ -544,7 +544,7 @@ def series_extend(*, series: SessionSeries) -> int:
         pk=series.pk
     )
     now = timezone.now()
-    booked = set(series.sessions.values_list("scheduled_at", flat=True))
+    booked = set(series.sessions.values_list("occurrence_at", flat=True))
     until = agent_today(series.agent) + timedelta(weeks=SERIES_HORIZON_WEEKS)
     made = 0
     for at in _occurrences(series, until=until):
@@ -559,7 +559,8 @@ def series_extend(*, series: SessionSeries) -> int:
                 agenda=_("One-to-one"),
             )
             session.series = series
-            session.save(update_fields=["series", "updated_at"])
+            session.occurrence_at = at
+            session.save(update_fields=["series", "occurrence_at", "updated_at"])
         made += 1
     return made
 
