@@ -22,7 +22,10 @@ On PostgreSQL (BENCH_EVAL_DATABASE_URL, created and migrated if missing):
 7. the points ledger: its anchor, one INSERT ... SELECT of the evaluations' points into a
    copy of the ledger table (the faster of 2); a full reconciliation from an empty ledger
    (points and streak bonuses), checked against the evaluations and the balances; a second
-   one, which must append nothing.
+   one, which must append nothing;
+8. coaching flags: the anchor, one SQL window query per coaching window N counting the misses
+   among each agent's and standard's last N judged periods (the faster of 2); every flag
+   derived from none; derived again, which must write nothing.
 
 The engine's phases detach the evaluation changes' subscribers (rewards), whose work a
 worker does in production; the ledger phases time it on its own.
@@ -726,6 +729,72 @@ def ledger_reconcile(*, expect_empty: bool) -> dict[str, Any]:
     }
 
 
+# --- coaching flags -----------------------------------------------------------------------
+
+FLAGS_RATIO_GOAL = 2.0
+
+
+def flags_anchor() -> dict[str, Any]:
+    """One SQL window query per coaching window N: the misses among each agent's and
+    standard's last N judged periods, at every judged period, the rows where they reach K
+    fetched: the rule's arithmetic done by the database alone."""
+    from django.db import connection
+
+    from performance.models import ServiceStandard
+
+    windows = sorted(set(ServiceStandard.objects.values_list("coaching_window", flat=True)))
+    fetched = 0
+    with Timer() as timer, connection.cursor() as cursor:
+        for window in windows:
+            cursor.execute(
+                f"""
+                SELECT agent_id, standard_id, period_start, misses FROM (
+                    SELECT e.agent_id, e.standard_id, e.period_start, s.coaching_missed,
+                        SUM(CASE WHEN e.outcome = 'missed' THEN 1 ELSE 0 END) OVER (
+                            PARTITION BY e.agent_id, e.standard_id ORDER BY e.period_start
+                            ROWS BETWEEN {window - 1} PRECEDING AND CURRENT ROW
+                        ) AS misses
+                    FROM performance_evaluation e
+                    JOIN performance_servicestandard s ON s.id = e.standard_id
+                    WHERE s.coaching_window = %s
+                        AND e.outcome IN ('met', 'exceeded', 'missed')
+                ) judged WHERE misses >= coaching_missed
+                """,
+                [window],
+            )
+            fetched += len(cursor.fetchall())
+    return {**timer.figures(), "rows": fetched, "queries": len(windows)}
+
+
+def flags_reset() -> dict[str, Any]:
+    """No flags (and no flag requests queued by the evaluation phases). Not timed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE coaching_coachingflag, coaching_flagevidence, coaching_flagrequest CASCADE"
+        )
+    return {"seconds": 0.0, "peak_rss_mb": 0.0}
+
+
+def flags_derive_all() -> dict[str, Any]:
+    """Derive every agent's flags (`coaching_flags_derive` without arguments)."""
+    from coaching.models import CoachingFlag
+    from coaching.services.flags import flags_derive
+
+    with Timer() as timer:
+        result = flags_derive()
+    return {
+        **timer.figures(),
+        "writes": result.writes,
+        "opened": result.opened,
+        "resolved": result.resolved,
+        "agents": result.agents,
+        "flags": CoachingFlag.objects.count(),
+        "open": CoachingFlag.objects.filter(status="open").count(),
+    }
+
+
 # --- freshness: a late batch through the API to the leaderboard, by a real worker ----------
 
 FRESHNESS_GOAL_SECONDS = 5.0
@@ -897,6 +966,9 @@ PHASES = {
     "ledger_anchor": ledger_anchor,
     "ledger_reset": ledger_reset,
     "ledger_reconcile": ledger_reconcile,
+    "flags_anchor": flags_anchor,
+    "flags_reset": flags_reset,
+    "flags_derive_all": flags_derive_all,
     "freshness": freshness,
 }
 
@@ -1057,6 +1129,29 @@ def main() -> int:
     ledger_ratio = paid["seconds"] / ledger_best["seconds"]
     again_ratio = repaid["seconds"] / ledger_best["seconds"]
 
+    say("flags anchor: one SQL window query per coaching window (misses in the last N)")
+    flag_anchors = [run_phase("flags_anchor", url, work) for _ in range(2)]
+    flags_best = min(flag_anchors, key=lambda result: result["seconds"])
+    say(
+        f"  {flags_best['queries']} queries, {flags_best['rows']:,} rows where the misses reach"
+        f" K, in {flags_best['seconds']:.2f}s (faster of 2); {cpu(flags_best)}"
+    )
+    run_phase("flags_reset", url, work)
+    say("coaching flags derived from nothing (replay of every closed period)")
+    flagged = run_phase("flags_derive_all", url, work)
+    say(
+        f"  {flagged['flags']:,} flags ({flagged['open']:,} open, {flagged['resolved']:,} "
+        f"resolved) for {flagged['agents']:,} agents in {flagged['seconds']:.2f}s "
+        f"({flagged['seconds'] / flags_best['seconds']:.2f}x the anchor); "
+        f"peak RSS {flagged['peak_rss_mb']:.0f} MB; {cpu(flagged)}"
+    )
+    check(flagged["flags"] > 0, "no coaching flag opened")
+    say("flags derived again (nothing changed)")
+    reflagged = run_phase("flags_derive_all", url, work)
+    say(f"  {reflagged['writes']:,} writes in {reflagged['seconds']:.2f}s; {cpu(reflagged)}")
+    check(reflagged["writes"] == 0, "the second derivation wrote flags")
+    flags_ratio = flagged["seconds"] / flags_best["seconds"]
+
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11").strip()
     say(
         f"freshness: the {LATE_ROWS:,}-row late-survey batch posted to the API until the "
@@ -1102,6 +1197,9 @@ def main() -> int:
                 ),
                 ("full reconciliation, empty ledger", paid, paid["entries"], ledger_best),
                 ("second reconciliation, unchanged", repaid, repaid["entries"], ledger_best),
+                ("flags anchor: SQL window", flags_best, flags_best["rows"], flags_best),
+                ("coaching flags from nothing", flagged, flagged["flags"], flags_best),
+                ("coaching flags again, unchanged", reflagged, reflagged["writes"], flags_best),
                 (
                     "freshness: API batch to the board",
                     {**fresh, "peak_rss_mb": fresh["peak_rss_mb"]},
@@ -1128,6 +1226,15 @@ def main() -> int:
             f"second reconciliation <= {LEDGER_AGAIN_GOAL}x the INSERT ... SELECT "
             f"({again_ratio:.2f}x)",
             again_ratio <= LEDGER_AGAIN_GOAL,
+        ),
+        (
+            f"coaching flags from nothing <= {FLAGS_RATIO_GOAL}x the SQL window "
+            f"({flags_ratio:.2f}x)",
+            flags_ratio <= FLAGS_RATIO_GOAL,
+        ),
+        (
+            f"coaching flags again write nothing ({reflagged['writes']:,} writes)",
+            reflagged["writes"] == 0,
         ),
         (
             f"freshness: late batch on the board < {FRESHNESS_GOAL_SECONDS:.0f} s "
