@@ -135,5 +135,5 @@ def test_home_needs_few_queries(client, dave, source, django_assert_max_num_quer
         FeedBatchFactory(source=source, uploaded_by=dave)
     login(client, dave)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(HOME).status_code == 200
