@@ -49,31 +49,69 @@ def earns(outcome: str, gate_passed: bool | None) -> bool | None:
     return None
 
 
-def local_today_resolver(agent_ids: Iterable[int]) -> Callable[[int, date], date]:
-    """today(agent_id, day): today's date in the zone of the agent's team on `day` (a period
-    whose end is on or before it is closed for that agent). One query for all the agents."""
-    starts: dict[int, list[date]] = {}
-    zones: dict[int, list[str]] = {}
+@dataclass(frozen=True)
+class LocalTodaySpan:
+    """From `first` up to `until` (exclusive), periods of the agent are judged by `today`,
+    today's date in the zone of the team the agent was in then."""
+
+    agent_id: int
+    first: date
+    until: date
+    today: date
+
+
+def local_today_spans(agent_ids: Iterable[int]) -> list[LocalTodaySpan]:
+    """Each agent's memberships as spans of days sharing one local today, covering every
+    day (the first from date.min; an agent without a team: settings.TIME_ZONE), in agent and
+    day order: what set-based readers join evaluations to. One query for all the agents."""
+    agent_ids = sorted(set(agent_ids))
+    memberships: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for agent_id, starts_on, zone in (
-        TeamMembership.objects.filter(agent_id__in=list(agent_ids))
+        TeamMembership.objects.filter(agent_id__in=agent_ids)
         .order_by("agent_id", "starts_on")
         .values_list("agent_id", "starts_on", "team__time_zone")
     ):
-        starts.setdefault(agent_id, []).append(starts_on)
-        zones.setdefault(agent_id, []).append(zone)
-    today_in: dict[str, date] = {}
+        memberships[agent_id].append((starts_on, zone))
     now = timezone.now()
+    today_in: dict[str, date] = {}
 
-    def today(agent_id: int, day: date) -> date:
-        agent_starts = starts.get(agent_id)
-        if not agent_starts:
-            zone = settings.TIME_ZONE
-        else:
-            index = max(bisect.bisect_right(agent_starts, max(day, MEMBERSHIP_ORIGIN)) - 1, 0)
-            zone = zones[agent_id][index]
+    def today(zone: str) -> date:
         if zone not in today_in:
             today_in[zone] = timezone.localtime(now, ZoneInfo(zone)).date()
         return today_in[zone]
+
+    spans = []
+    for agent_id in agent_ids:
+        held = memberships.get(agent_id) or [(date.min, settings.TIME_ZONE)]
+        # Days before the first membership (before MEMBERSHIP_ORIGIN) belong to it.
+        starts = [date.min, *(starts_on for starts_on, _ in held[1:])]
+        untils = [*starts[1:], date.max]
+        spans.extend(
+            LocalTodaySpan(agent_id, first, until, today(zone))
+            for first, until, (_, zone) in zip(starts, untils, held, strict=True)
+        )
+    return spans
+
+
+def local_today_resolver(agent_ids: Iterable[int]) -> Callable[[int, date], date]:
+    """today(agent_id, day): today's date in the zone of the agent's team on `day` (a period
+    whose end is on or before it is closed for that agent). One query for all the agents."""
+    return today_resolver(local_today_spans(agent_ids))
+
+
+def today_resolver(spans: Iterable[LocalTodaySpan]) -> Callable[[int, date], date]:
+    """local_today_resolver over spans already read; an agent without one: settings' zone."""
+    firsts: dict[int, list[date]] = defaultdict(list)
+    todays: dict[int, list[date]] = defaultdict(list)
+    for span in spans:
+        firsts[span.agent_id].append(span.first)
+        todays[span.agent_id].append(span.today)
+    default_today = timezone.localtime(timezone.now(), ZoneInfo(settings.TIME_ZONE)).date()
+
+    def today(agent_id: int, day: date) -> date:
+        if agent_id not in firsts:
+            return default_today
+        return todays[agent_id][bisect.bisect_right(firsts[agent_id], day) - 1]
 
     return today
 

@@ -17,19 +17,23 @@ from functools import lru_cache, partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from performance.models import Agent, Evaluation, ServiceStandard
-from performance.periods import Period, PeriodKind, period_containing
-from performance.selectors import earns, local_today_resolver
-from rewards.models import AgentStreak, PointsEntry, StreakBonus
+from performance.periods import PeriodKind, period_containing
+from performance.selectors import local_today_spans, today_resolver
+from rewards.models import AgentStreak, PointsEntry
 from rewards.services.badges import BadgeAward, BadgeRun, agent_badges_store, badges_derive
 from rewards.services.challenges import challenge_prizes_implied
+from rewards.services.derived import (
+    DerivedScope,
+    Difference,
+    StreakChange,
+    derive,
+)
 from rewards.services.ledger import NewEntry, balances_lock, entries_append
 from rewards.services.notices import badges_earned_notify
-from rewards.services.streaks import current_and_best, streak_rewards, streaks_of
 
 AGENTS_PER_CHUNK = 200
 
@@ -40,8 +44,9 @@ def _translated(message: str, language: str) -> str:
 
 
 def _(message: str) -> str:
-    """gettext, remembered per language: a reconciliation words the same notes 10^6 times."""
-    return _translated(message, translation.get_language())
+    """gettext, remembered per language: a reconciliation words the same notes 10^6 times,
+    always in the site's language (reconcile activates it)."""
+    return _translated(message, settings.LANGUAGE_CODE)
 
 
 @dataclass(frozen=True)
@@ -81,39 +86,6 @@ def derived_key(agent_id: int, reference: str, sequence: int) -> str:
     return f"agent:{agent_id}:{reference}:{sequence}"
 
 
-def _evaluations_in(scope: ReconcileScope, agent_ids: list[int], *, all_periods: bool = False):
-    rows = Evaluation.objects.filter(agent_id__in=agent_ids)
-    if scope.standard_ids is not None:
-        rows = rows.filter(standard_id__in=scope.standard_ids)
-    if all_periods:
-        return rows
-    if scope.first_period_start is not None:
-        rows = rows.filter(period_start__gte=scope.first_period_start)
-    if scope.last_period_start is not None:
-        rows = rows.filter(period_start__lte=scope.last_period_start)
-    return rows
-
-
-def _ledger_in(scope: ReconcileScope, agent_ids: list[int]):
-    """The derived entries the scope decides: its periods' evaluation points, every streak
-    bonus of its standards (a correction in one period may break a later streak) and the
-    agents' challenge prizes."""
-    standard_entries = Q(kind=PointsEntry.Kind.STANDARD)
-    if scope.first_period_start is not None:
-        standard_entries &= Q(earned_on__gte=scope.first_period_start)
-    if scope.last_period_start is not None:
-        standard_entries &= Q(earned_on__lte=scope.last_period_start)
-    rows = PointsEntry.objects.filter(
-        standard_entries | Q(kind=PointsEntry.Kind.STREAK_BONUS), agent_id__in=agent_ids
-    )
-    if scope.standard_ids is not None:
-        rows = rows.filter(standard_id__in=scope.standard_ids)
-    # Challenge prizes follow the frozen results, whatever the scope.
-    return rows | PointsEntry.objects.filter(
-        kind=PointsEntry.Kind.CHALLENGE_PRIZE, agent_id__in=agent_ids
-    )
-
-
 @dataclass
 class _Expected:
     kind: str
@@ -149,10 +121,10 @@ def _outcome_word(outcome: str, language: str) -> str:
     return str(Evaluation.Outcome(outcome).label).lower()
 
 
-def _evaluation_cause(standard_name: str, period: Period) -> str:
+def _evaluation_cause(standard_name: str, start: date, kind: PeriodKind) -> str:
     return _("%(standard)s, %(period)s") % {
         "standard": standard_name,
-        "period": _period_label(period.start, period.kind, translation.get_language()),
+        "period": _period_label(start, kind, settings.LANGUAGE_CODE),
     }
 
 
@@ -160,12 +132,12 @@ def _streak_cause(standard_name: str, length: int, first_start: date, kind: Peri
     return _("Streak bonus: %(standard)s, %(length)s periods in a row from %(first)s") % {
         "standard": standard_name,
         "length": length,
-        "first": _period_label(first_start, kind, translation.get_language()),
+        "first": _period_label(first_start, kind, settings.LANGUAGE_CODE),
     }
 
 
 def _outcome_label(outcome: str) -> str:
-    return _outcome_word(outcome, translation.get_language())
+    return _outcome_word(outcome, settings.LANGUAGE_CODE)
 
 
 def _note(expected: _Expected | None, held: _Held | None, delta: int, batch_id: int | None) -> str:
@@ -219,62 +191,61 @@ def _penalty_clause(wanted: int, held: int) -> str:
 class _ChunkState:
     expected: dict[tuple[int, str], _Expected]
     held: dict[tuple[int, str], _Held]
-    streaks: dict[tuple[int, int], tuple[int, int]]  # (agent, standard) -> (current, best)
+    streaks: list[StreakChange]
     today: Callable[[int, date], date]
 
 
 def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
-    today = local_today_resolver(agent_ids)
-    expected: dict[tuple[int, str], _Expected] = {}
-    judged: dict[tuple[int, int], list[tuple[date, bool | None]]] = {}
-    in_range = (scope.first_period_start or date.min, scope.last_period_start or date.max)
+    """The references whose implied points differ from the ledger's (derived, in SQL), and
+    the agents' challenge prizes, as what each implies and what the ledger holds."""
+    spans = local_today_spans(agent_ids)
+    derived_scope = DerivedScope(
+        agent_ids=agent_ids,
+        spans=spans,
+        standard_ids=scope.standard_ids,
+        first_period_start=scope.first_period_start,
+        last_period_start=scope.last_period_start,
+    )
+    derivation = derive(derived_scope)
+    differences = derivation.standard + derivation.streak_bonus
     standard_names = {
         pk: (name, PeriodKind(period))
         for pk, name, period in ServiceStandard.objects.filter(
-            pk__in=_evaluations_in(scope, agent_ids, all_periods=True)
-            .values("standard_id")
-            .distinct()
+            pk__in={d.standard_id for d in differences if d.standard_id is not None}
         ).values_list("pk", "name", "period")
     }
-    standard_kind = PointsEntry.Kind.STANDARD
-    for agent_id, standard_id, start, end, points, outcome, gate in _evaluations_in(
-        scope, agent_ids, all_periods=True
-    ).values_list(
-        "agent_id", "standard_id", "period_start", "period_end", "points", "outcome", "gate_passed"
-    ):
-        closed = end <= today(agent_id, start)
-        if closed:
-            judged.setdefault((agent_id, standard_id), []).append((start, earns(outcome, gate)))
-        if not in_range[0] <= start <= in_range[1]:
-            continue
-        name, kind = standard_names[standard_id]
-        expected[(agent_id, evaluation_reference(standard_id, start))] = _Expected(
-            kind=standard_kind,
-            standard_id=standard_id,
-            earned_on=start,
-            points=points if closed else 0,
-            outcome=outcome if closed else "",
-            what=partial(_evaluation_cause, name, Period(start, end, kind)),
-        )
-    bonuses: dict[int, list[tuple[int, int]]] = {}
-    for standard_id, length, points in StreakBonus.objects.filter(
-        standard_id__in={pair[1] for pair in judged}
-    ).values_list("standard_id", "length", "points"):
-        bonuses.setdefault(standard_id, []).append((length, points))
-    streaks: dict[tuple[int, int], tuple[int, int]] = {}
-    for (agent_id, standard_id), periods in judged.items():
-        runs = streaks_of(periods)
-        streaks[(agent_id, standard_id)] = current_and_best(runs)
-        name, kind = standard_names[standard_id]
-        for reward in streak_rewards(standard_id, runs, bonuses.get(standard_id, [])):
-            expected[(agent_id, reward.reference)] = _Expected(
-                kind=PointsEntry.Kind.STREAK_BONUS,
-                standard_id=standard_id,
-                earned_on=reward.earned_on,
-                points=reward.points,
-                outcome="",
-                what=partial(_streak_cause, name, reward.length, reward.streak_start, kind),
+    outcomes = _held_outcomes([d for d in differences if d.entries])
+    expected: dict[tuple[int, str], _Expected] = {}
+    held: dict[tuple[int, str], _Held] = {}
+    for difference in differences:
+        key = (difference.agent_id, difference.reference)
+        kind = difference.kind
+        if difference.entries:
+            held[key] = _Held(
+                kind=kind,
+                standard_id=difference.standard_id,
+                earned_on=difference.earned_on,
+                points=difference.held,
+                count=difference.entries,
+                outcome=outcomes.get(key, ""),
             )
+        if difference.expected is None:
+            continue
+        name, period_kind = standard_names[difference.standard_id]
+        expected[key] = _Expected(
+            kind=kind,
+            standard_id=difference.standard_id,
+            earned_on=difference.earned_on,
+            points=difference.expected,
+            outcome=difference.outcome,
+            what=(
+                partial(
+                    _streak_cause, name, difference.length, difference.streak_start, period_kind
+                )
+                if kind == PointsEntry.Kind.STREAK_BONUS
+                else partial(_evaluation_cause, name, difference.earned_on, period_kind)
+            ),
+        )
     for prize in challenge_prizes_implied(agent_ids):
         expected[(prize.agent_id, prize.reference)] = _Expected(
             kind=PointsEntry.Kind.CHALLENGE_PRIZE,
@@ -284,40 +255,52 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
             outcome="",
             what=partial(str, prize.note),
         )
-    held: dict[tuple[int, str], _Held] = {}
-    for agent_id, kind, reference, standard_id, earned_on, points, outcome in (
-        _ledger_in(scope, agent_ids)
+    for agent_id, reference, earned_on, points in (
+        PointsEntry.objects.filter(kind=PointsEntry.Kind.CHALLENGE_PRIZE, agent_id__in=agent_ids)
         .order_by("id")
-        .values_list(
-            "agent_id", "kind", "reference", "standard_id", "earned_on", "points", "outcome"
-        )
+        .values_list("agent_id", "reference", "earned_on", "points")
     ):
-        entry = held.setdefault((agent_id, reference), _Held(kind, standard_id, earned_on))
+        entry = held.setdefault(
+            (agent_id, reference), _Held(PointsEntry.Kind.CHALLENGE_PRIZE, None, earned_on)
+        )
         entry.points += points
         entry.count += 1
-        entry.outcome = outcome
-    return _ChunkState(expected, held, streaks, today)
+    return _ChunkState(expected, held, derivation.streaks, today_resolver(spans))
 
 
-def _streaks_store(scope: ReconcileScope, agent_ids: list[int], streaks: dict) -> None:
-    """Make the chunk's stored streaks equal to `streaks`, writing only what changed."""
-    stored = AgentStreak.objects.filter(agent_id__in=agent_ids)
-    if scope.standard_ids is not None:
-        stored = stored.filter(standard_id__in=scope.standard_ids)
-    held = {
-        (agent_id, standard_id): (pk, (current, best))
-        for pk, agent_id, standard_id, current, best in stored.values_list(
-            "pk", "agent_id", "standard_id", "current", "best"
+def _held_outcomes(differences: list[Difference]) -> dict[tuple[int, str], str]:
+    """The outcome the last entry of each corrected reference recorded, for its note."""
+    if not differences:
+        return {}
+    wanted = {(d.agent_id, d.reference) for d in differences}
+    outcomes = {}
+    for agent_id, reference, outcome in (
+        PointsEntry.objects.filter(
+            agent_id__in={agent_id for agent_id, _ in wanted},
+            reference__in={reference for _, reference in wanted},
         )
-    }
-    stale = [pk for key, (pk, _) in held.items() if key not in streaks]
+        .order_by("id")
+        .values_list("agent_id", "reference", "outcome")
+    ):
+        if (agent_id, reference) in wanted:
+            outcomes[(agent_id, reference)] = outcome
+    return outcomes
+
+
+def _streaks_store(changes: list[StreakChange]) -> None:
+    """Make the chunk's stored streaks what its closed periods imply (streak_changes)."""
+    stale = [change.stored_id for change in changes if change.current is None]
     if stale:
         AgentStreak.objects.filter(pk__in=stale).delete()
     changed = [
-        AgentStreak(agent_id=agent_id, standard_id=standard_id, current=current, best=best)
-        for (agent_id, standard_id), (current, best) in streaks.items()
-        if (agent_id, standard_id) not in held
-        or held[(agent_id, standard_id)][1] != (current, best)
+        AgentStreak(
+            agent_id=change.agent_id,
+            standard_id=change.standard_id,
+            current=change.current,
+            best=change.best,
+        )
+        for change in changes
+        if change.current is not None
     ]
     if changed:
         AgentStreak.objects.bulk_create(
@@ -462,7 +445,7 @@ def reconcile(scope: ReconcileScope = ReconcileScope(), *, check: bool = False) 
                 )
                 if not check:
                     entries_append(new_entries)
-                    _streaks_store(scope, agent_ids, state.streaks)
+                    _streaks_store(state.streaks)
                 expected, held, awards = _badge_state(
                     agent_ids, badge_run, state, [] if not check else new_entries
                 )

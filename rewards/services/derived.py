@@ -1,0 +1,289 @@
+"""What the current evaluations of a chunk of agents imply for the ledger, compared with
+what it holds, in SQL: reconciliation reads only the references that differ, so one with
+nothing to do reads (almost) nothing. The same statements run on PostgreSQL and SQLite.
+
+Closedness and streaks follow the Python definitions they stand for:
+performance.selectors.earns (which periods earn, break or are skipped), local_today_spans
+(a period is closed once its exclusive end is on or before today in the agent's team zone)
+and rewards.services.streaks (runs, bonuses at configured lengths, current and best);
+tests/rewards/test_derived.py holds them to those definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.utils.dateparse import parse_date
+
+from performance.models import Evaluation
+from performance.selectors import LocalTodaySpan
+from rewards.models import AgentStreak, PointsEntry, StreakBonus
+
+EVALUATION = connection.ops.quote_name(Evaluation._meta.db_table)
+LEDGER = connection.ops.quote_name(PointsEntry._meta.db_table)
+STREAK = connection.ops.quote_name(AgentStreak._meta.db_table)
+BONUS = connection.ops.quote_name(StreakBonus._meta.db_table)
+
+MISSED = Evaluation.Outcome.MISSED.value
+EARNING = (Evaluation.Outcome.MET.value, Evaluation.Outcome.EXCEEDED.value)
+
+
+@dataclass(frozen=True)
+class DerivedScope:
+    agent_ids: Sequence[int]
+    spans: Sequence[LocalTodaySpan]
+    standard_ids: Sequence[int] | None = None
+    first_period_start: date | None = None
+    last_period_start: date | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A reference whose implied points differ from the ledger's sum for it."""
+
+    kind: str  # PointsEntry.Kind: standard or streak bonus
+    agent_id: int
+    standard_id: int | None
+    earned_on: date
+    reference: str
+    expected: int | None  # None: nothing implies the reference any more
+    outcome: str  # the evaluation's outcome once closed, else ''
+    held: int
+    entries: int
+    # Streak bonuses only: the bonus length and the streak's first period.
+    length: int | None = None
+    streak_start: date | None = None
+
+
+def _date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return parse_date(value)
+
+
+def _in(column: str, values: Sequence) -> tuple[str, list]:
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _closed_evaluations(scope: DerivedScope) -> tuple[str, list]:
+    """The chunk's evaluations (every period) joined to their local today: (agent_id,
+    standard_id, period_start, in_range, closed, points, outcome, earns), earns being 1, 0
+    or NULL; in_range says whether the scope's period range holds the period."""
+    spans = ", ".join(["(%s, %s, %s, %s)"] * len(scope.spans))
+    params: list = [v for s in scope.spans for v in (s.agent_id, s.first, s.until, s.today)]
+    agents, where_params = _in("e.agent_id", scope.agent_ids)
+    where = [agents]
+    if scope.standard_ids is not None:
+        clause, values = _in("e.standard_id", scope.standard_ids)
+        where.append(clause)
+        where_params += values
+    in_range = ["1 = 1"]
+    range_params: list = []
+    if scope.first_period_start is not None:
+        in_range.append("e.period_start >= %s")
+        range_params.append(scope.first_period_start)
+    if scope.last_period_start is not None:
+        in_range.append("e.period_start <= %s")
+        range_params.append(scope.last_period_start)
+    sql = f"""
+        today_of (agent_id, first_day, until_day, today) AS (VALUES {spans}),
+        judged AS (
+            SELECT e.agent_id, e.standard_id, e.period_start, e.points, e.outcome,
+                CASE WHEN {" AND ".join(in_range)} THEN 1 ELSE 0 END AS in_range,
+                CASE WHEN e.period_end <= t.today THEN 1 ELSE 0 END AS closed,
+                CASE WHEN e.gate_passed = FALSE OR e.outcome = %s THEN 0
+                     WHEN e.outcome IN (%s, %s) THEN 1 END AS earns
+            FROM {EVALUATION} e
+            JOIN today_of t ON t.agent_id = e.agent_id
+                AND e.period_start >= t.first_day AND e.period_start < t.until_day
+            WHERE {" AND ".join(where)}
+        )"""
+    return sql, [*params, *range_params, MISSED, *EARNING, *where_params]
+
+
+def _ledger_filter(scope: DerivedScope, kind: str, *, in_range: bool) -> tuple[str, list]:
+    agents, params = _in("agent_id", scope.agent_ids)
+    where = ["kind = %s", agents]
+    params = [kind, *params]
+    if scope.standard_ids is not None:
+        clause, values = _in("standard_id", scope.standard_ids)
+        where.append(clause)
+        params += values
+    if in_range and scope.first_period_start is not None:
+        where.append("earned_on >= %s")
+        params.append(scope.first_period_start)
+    if in_range and scope.last_period_start is not None:
+        where.append("earned_on <= %s")
+        params.append(scope.last_period_start)
+    return " AND ".join(where), params
+
+
+@dataclass(frozen=True)
+class StreakChange:
+    agent_id: int
+    standard_id: int
+    current: int | None  # None: no closed period of the standard any more; drop the row
+    best: int | None
+    stored_id: int | None
+
+
+@dataclass
+class Derivation:
+    standard: list[Difference]  # evaluation references of the scope's periods
+    streak_bonus: list[Difference]  # every streak bonus of the scope's standards
+    streaks: list[StreakChange]  # (agent, standard) pairs whose stored streak is stale
+
+
+def derive(scope: DerivedScope) -> Derivation:
+    """One statement over the chunk's evaluations and ledger entries: the evaluation
+    references whose closed points differ from the ledger's (a period under way implies 0:
+    its points are provisional), the streak bonus references that differ (over every period:
+    a correction may break or complete a later streak), and the (agent, standard) pairs whose
+    current or best streak differs from the stored one (every pair with a closed period has
+    a row, 0 and 0 when nothing was earned yet)."""
+    judged, params = _closed_evaluations(scope)
+    standard_where, standard_params = _ledger_filter(
+        scope, PointsEntry.Kind.STANDARD, in_range=True
+    )
+    bonus_where, bonus_params = _ledger_filter(scope, PointsEntry.Kind.STREAK_BONUS, in_range=False)
+    agents, stored_params = _in("agent_id", scope.agent_ids)
+    stored_where = [agents]
+    if scope.standard_ids is not None:
+        clause, values = _in("standard_id", scope.standard_ids)
+        stored_where.append(clause)
+        stored_params = stored_params + values
+    as_text = "CAST(r.first AS TEXT)" if connection.vendor == "postgresql" else "r.first"
+    sql = f"""
+        WITH {judged},
+        held AS (
+            SELECT agent_id, standard_id, earned_on, SUM(points) AS points, COUNT(*) AS entries
+            FROM {LEDGER} WHERE {standard_where}
+            GROUP BY agent_id, standard_id, earned_on
+        ),
+        paid AS (
+            SELECT agent_id, standard_id, period_start, points, outcome, closed
+            FROM judged WHERE in_range = 1
+        ),
+        islands AS (
+            SELECT agent_id, standard_id, period_start, earns,
+                SUM(CASE WHEN earns = 0 THEN 1 ELSE 0 END) OVER (
+                    PARTITION BY agent_id, standard_id ORDER BY period_start
+                    ROWS UNBOUNDED PRECEDING
+                ) AS island
+            FROM judged WHERE closed = 1
+        ),
+        runs AS (
+            SELECT agent_id, standard_id, period_start, island,
+                ROW_NUMBER() OVER (
+                    PARTITION BY agent_id, standard_id, island ORDER BY period_start
+                ) AS position,
+                MIN(period_start) OVER (PARTITION BY agent_id, standard_id, island) AS first
+            FROM islands WHERE earns = 1
+        ),
+        bonuses AS (
+            SELECT r.agent_id, r.standard_id, r.period_start, b.points, b.length, r.first,
+                'streak:' || CAST(r.standard_id AS TEXT) || ':' || {as_text} || ':'
+                    || CAST(b.length AS TEXT) AS reference
+            FROM runs r JOIN {BONUS} b ON b.standard_id = r.standard_id AND b.length = r.position
+        ),
+        held_bonuses AS (
+            SELECT agent_id, reference, MIN(standard_id) AS standard_id,
+                MIN(earned_on) AS earned_on, SUM(points) AS points, COUNT(*) AS entries
+            FROM {LEDGER} WHERE {bonus_where}
+            GROUP BY agent_id, reference
+        ),
+        lengths AS (
+            SELECT agent_id, standard_id, island,
+                SUM(CASE WHEN earns = 1 THEN 1 ELSE 0 END) AS n
+            FROM islands GROUP BY agent_id, standard_id, island
+        ),
+        last_island AS (
+            SELECT agent_id, standard_id, MAX(island) AS island, MAX(n) AS best
+            FROM lengths GROUP BY agent_id, standard_id
+        ),
+        state AS (
+            SELECT l.agent_id, l.standard_id, n.n AS current, l.best
+            FROM last_island l JOIN lengths n ON n.agent_id = l.agent_id
+                AND n.standard_id = l.standard_id AND n.island = l.island
+        ),
+        stored AS (
+            SELECT id, agent_id, standard_id, current, best FROM {STREAK}
+            WHERE {" AND ".join(stored_where)}
+        )
+        SELECT 's', COALESCE(x.agent_id, h.agent_id), COALESCE(x.standard_id, h.standard_id),
+            COALESCE(x.period_start, h.earned_on), NULL,
+            CASE WHEN x.closed = 1 THEN x.points WHEN x.agent_id IS NOT NULL THEN 0 END,
+            CASE WHEN x.closed = 1 THEN x.outcome ELSE '' END,
+            COALESCE(h.points, 0), COALESCE(h.entries, 0), NULL, NULL
+        FROM paid x
+        FULL OUTER JOIN held h ON h.agent_id = x.agent_id AND h.standard_id = x.standard_id
+            AND h.earned_on = x.period_start
+        WHERE COALESCE(CASE WHEN x.closed = 1 THEN x.points END, 0) <> COALESCE(h.points, 0)
+        UNION ALL
+        SELECT 'b', COALESCE(x.agent_id, h.agent_id), COALESCE(x.standard_id, h.standard_id),
+            COALESCE(x.period_start, h.earned_on), COALESCE(x.reference, h.reference),
+            x.points, '', COALESCE(h.points, 0), COALESCE(h.entries, 0), x.length, x.first
+        FROM bonuses x
+        FULL OUTER JOIN held_bonuses h ON h.agent_id = x.agent_id AND h.reference = x.reference
+        WHERE COALESCE(x.points, 0) <> COALESCE(h.points, 0)
+        UNION ALL
+        SELECT 'c', COALESCE(x.agent_id, s.agent_id), COALESCE(x.standard_id, s.standard_id),
+            NULL, NULL, x.current, '', x.best, s.id, NULL, NULL
+        FROM state x
+        FULL OUTER JOIN stored s ON s.agent_id = x.agent_id AND s.standard_id = x.standard_id
+        WHERE x.agent_id IS NULL OR s.id IS NULL OR x.current <> s.current OR x.best <> s.best
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + standard_params + bonus_params + stored_params)
+        rows = cursor.fetchall()
+    derivation = Derivation(standard=[], streak_bonus=[], streaks=[])
+    for (
+        part,
+        agent_id,
+        standard_id,
+        day,
+        reference,
+        expected,
+        outcome,
+        held,
+        entries,
+        length,
+        first,
+    ) in rows:
+        if part == "c":
+            derivation.streaks.append(StreakChange(agent_id, standard_id, expected, held, entries))
+            continue
+        day = _date(day)
+        if part == "s":
+            derivation.standard.append(
+                Difference(
+                    kind=PointsEntry.Kind.STANDARD,
+                    agent_id=agent_id,
+                    standard_id=standard_id,
+                    earned_on=day,
+                    reference=f"evaluation:{standard_id}:{day.isoformat()}",
+                    expected=expected,
+                    outcome=outcome,
+                    held=held,
+                    entries=entries,
+                )
+            )
+        else:
+            derivation.streak_bonus.append(
+                Difference(
+                    kind=PointsEntry.Kind.STREAK_BONUS,
+                    agent_id=agent_id,
+                    standard_id=standard_id,
+                    earned_on=day,
+                    reference=reference,
+                    expected=expected,
+                    outcome="",
+                    held=held,
+                    entries=entries,
+                    length=length,
+                    streak_start=_date(first),
+                )
+            )
+    return derivation
