@@ -4,7 +4,7 @@ and best, for any run of outcomes, gates, gaps and periods still under way."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -70,3 +70,31 @@ def test_sql_derivation_matches_the_python_definitions(alice, weeks, bonuses):
         assert (change.current, change.best) == current_and_best(runs)
     else:
         assert changes == []
+
+
+def test_a_moved_agents_periods_are_judged_by_the_zone_of_the_team_of_their_first_day(
+    alice, lisbon, sao_paulo, monkeypatch
+):
+    """At 01:30 in Lisbon it is still yesterday in São Paulo: yesterday's day period is
+    closed for a day spent in Lisbon, still under way for one spent in São Paulo."""
+    from datetime import UTC, datetime
+
+    from performance.models import TeamMembership
+
+    now = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    moved_on = now.date() - timedelta(days=3)
+    TeamMembership.objects.filter(agent=alice).update(ends_on=moved_on)
+    TeamMembership.objects.create(agent=alice, team=sao_paulo, starts_on=moved_on)
+    spans = local_today_spans([alice.pk])
+    assert [(s.until, s.today) for s in spans] == [
+        (moved_on, now.date()),  # Lisbon: the 20th
+        (date.max, now.date() - timedelta(days=1)),  # São Paulo: still the 19th
+    ]
+    daily = make_standard(metric="csat", period="day", target=80)
+    in_lisbon = judge(alice, daily, moved_on - timedelta(days=1), "met")
+    yesterday = judge(alice, daily, now.date() - timedelta(days=1), "met")
+    derived = derive(DerivedScope(agent_ids=[alice.pk], spans=spans))
+    paid = {d.earned_on for d in derived.standard}
+    assert in_lisbon.period_start in paid
+    assert yesterday.period_start not in paid  # closes at midnight in São Paulo
