@@ -63,8 +63,23 @@ def _date(value) -> date | None:
     return parse_date(value)
 
 
+def evaluation_reference(standard_id: int, period_start: date) -> str:
+    return f"evaluation:{standard_id}:{period_start.isoformat()}"
+
+
 def _in(column: str, values: Sequence) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _agents_and_standards(scope: DerivedScope, prefix: str = "") -> tuple[list[str], list]:
+    """The scope's agents (and standards, when given) as WHERE clauses on a table."""
+    where, params = _in(f"{prefix}agent_id", scope.agent_ids)
+    clauses = [where]
+    if scope.standard_ids is not None:
+        clause, values = _in(f"{prefix}standard_id", scope.standard_ids)
+        clauses.append(clause)
+        params += values
+    return clauses, params
 
 
 def _closed_evaluations(scope: DerivedScope) -> tuple[str, list]:
@@ -73,12 +88,7 @@ def _closed_evaluations(scope: DerivedScope) -> tuple[str, list]:
     or NULL; in_range says whether the scope's period range holds the period."""
     spans = ", ".join(["(%s, %s, %s, %s)"] * len(scope.spans))
     params: list = [v for s in scope.spans for v in (s.agent_id, s.first, s.until, s.today)]
-    agents, where_params = _in("e.agent_id", scope.agent_ids)
-    where = [agents]
-    if scope.standard_ids is not None:
-        clause, values = _in("e.standard_id", scope.standard_ids)
-        where.append(clause)
-        where_params += values
+    where, where_params = _agents_and_standards(scope, "e.")
     in_range = ["1 = 1"]
     range_params: list = []
     if scope.first_period_start is not None:
@@ -104,13 +114,9 @@ def _closed_evaluations(scope: DerivedScope) -> tuple[str, list]:
 
 
 def _ledger_filter(scope: DerivedScope, kind: str, *, in_range: bool) -> tuple[str, list]:
-    agents, params = _in("agent_id", scope.agent_ids)
-    where = ["kind = %s", agents]
+    clauses, params = _agents_and_standards(scope)
+    where = ["kind = %s", *clauses]
     params = [kind, *params]
-    if scope.standard_ids is not None:
-        clause, values = _in("standard_id", scope.standard_ids)
-        where.append(clause)
-        params += values
     if in_range and scope.first_period_start is not None:
         where.append("earned_on >= %s")
         params.append(scope.first_period_start)
@@ -148,12 +154,7 @@ def derive(scope: DerivedScope) -> Derivation:
         scope, PointsEntry.Kind.STANDARD, in_range=True
     )
     bonus_where, bonus_params = _ledger_filter(scope, PointsEntry.Kind.STREAK_BONUS, in_range=False)
-    agents, stored_params = _in("agent_id", scope.agent_ids)
-    stored_where = [agents]
-    if scope.standard_ids is not None:
-        clause, values = _in("standard_id", scope.standard_ids)
-        stored_where.append(clause)
-        stored_params = stored_params + values
+    stored_where, stored_params = _agents_and_standards(scope)
     as_text = "CAST(r.first AS TEXT)" if connection.vendor == "postgresql" else "r.first"
     sql = f"""
         WITH {judged},
@@ -263,7 +264,7 @@ def derive(scope: DerivedScope) -> Derivation:
                     agent_id=agent_id,
                     standard_id=standard_id,
                     earned_on=day,
-                    reference=f"evaluation:{standard_id}:{day.isoformat()}",
+                    reference=evaluation_reference(standard_id, day),
                     expected=expected,
                     outcome=outcome,
                     held=held,

@@ -76,10 +76,6 @@ class ReconcileResult:
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
 
-def evaluation_reference(standard_id: int, period_start: date) -> str:
-    return f"evaluation:{standard_id}:{period_start.isoformat()}"
-
-
 def derived_key(agent_id: int, reference: str, sequence: int) -> str:
     """The n-th derived entry for a reference: two reconciliations that both read n prior
     entries collide on this key instead of both appending."""
