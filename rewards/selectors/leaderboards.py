@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -138,9 +139,53 @@ ROW_FIELDS = (
 )
 
 
+def _full_name(first: str, last: str, username: str) -> str:
+    """Agent.display_name, from the user's columns."""
+    return f"{first} {last}".strip() or username
+
+
 def _person_name(row: dict) -> str:
-    full = f"{row['agent__user__first_name']} {row['agent__user__last_name']}".strip()
-    return full or row["agent__user__username"]
+    return _full_name(
+        row["agent__user__first_name"], row["agent__user__last_name"], row["agent__user__username"]
+    )
+
+
+# Every viewer of a board reads the same names: kept this long, so a rename or a move to
+# another team shows on the boards within a minute.
+LABEL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class AgentLabel:
+    name: str
+    team_id: int
+    team_name: str
+
+
+def _agent_labels(agent_ids: list[int]) -> dict[int, AgentLabel]:
+    """The name and team shown for each agent on a board, from the cache (one round trip)
+    and, for those it lacks, one query."""
+    keys = {agent_id: f"rewards:board-label:{agent_id}" for agent_id in agent_ids}
+    cached = cache.get_many(keys.values())
+    labels = {agent_id: cached[key] for agent_id, key in keys.items() if key in cached}
+    missing = [agent_id for agent_id in agent_ids if agent_id not in labels]
+    if missing:
+        fresh = {
+            agent_id: AgentLabel(_full_name(first, last, username), team_id, team_name)
+            for agent_id, first, last, username, team_id, team_name in Agent.objects.filter(
+                pk__in=missing
+            ).values_list(
+                "pk",
+                "user__first_name",
+                "user__last_name",
+                "user__username",
+                "team_id",
+                "team__name",
+            )
+        }
+        cache.set_many({keys[agent_id]: label for agent_id, label in fresh.items()}, LABEL_SECONDS)
+        labels |= fresh
+    return labels
 
 
 def _provisional_by_agent(
@@ -221,7 +266,7 @@ def _cached_board(
     viewer_agent: Agent | None,
     neighbours: int,
 ) -> tuple[int, list[BoardRow], OwnStanding | None, int, int]:
-    """The board from the Redis sorted set, and the names of the agents shown (one query)."""
+    """The board from the Redis sorted set, and the names of the agents shown."""
 
     def fetch(offset: int) -> board_cache.Ranking:
         return board_cache.ranking(
@@ -245,21 +290,18 @@ def _cached_board(
     shown = [agent_id for agent_id, _ in found.page] + [
         agent_id for agent_id, *_ in found.above + found.below
     ]
-    agents = {
-        agent.pk: agent
-        for agent in Agent.objects.filter(pk__in=shown).select_related("user", "team")
-    }
+    labels = _agent_labels(shown)
     viewer_id = viewer_agent.pk if viewer_agent else None
 
     def row(agent_id: int, points: int, rank: int) -> BoardRow:
-        agent = agents[agent_id]
+        label = labels[agent_id]
         return BoardRow(
             rank=rank,
             points=points,
-            name=agent.display_name,
-            team_name=agent.team.name,
+            name=label.name,
+            team_name=label.team_name,
             agent_id=agent_id,
-            team_id=agent.team_id,
+            team_id=label.team_id,
             is_viewer=agent_id == viewer_id,
         )
 

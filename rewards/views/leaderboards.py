@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -67,8 +67,11 @@ def board_url(board: Leaderboard, window: Window, team: Team | None, page: int =
     return f"{reverse('rewards:leaderboard', args=[board.slug])}?{urlencode(params)}"
 
 
-def _board_or_404(user, slug: str) -> Leaderboard:
-    return get_object_or_404(selectors.leaderboards_visible_to(user), slug=slug)
+def _board_or_404(boards: list[Leaderboard], slug: str) -> Leaderboard:
+    for board in boards:
+        if board.slug == slug:
+            return board
+    raise Http404(gettext("No such leaderboard."))
 
 
 @login_required
@@ -84,8 +87,8 @@ def leaderboard_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
-    board = _board_or_404(request.user, slug)
     boards = list(selectors.leaderboards_visible_to(request.user))
+    board = _board_or_404(boards, slug)
     teams = selectors.board_teams_for(request.user) if board.scope == board.Scope.TEAM else []
     query = BoardQuery(request.GET, board=board, teams=teams)
     partial = htmx_swap(request)

@@ -344,3 +344,34 @@ def test_whatever_happened_badges_and_their_points_follow_the_evaluations(alice,
     assert balance_mismatches() == [] and total_mismatches() == []
     assert reconcile().entries == 0
     assert reconcile(check=True).discrepancies == []
+
+
+@pytest.mark.django_db
+def test_points_written_for_one_agent_in_a_closed_window_move_the_others_top_places(crowd):
+    """A late correction for fabi (10 points in November) makes her first: the same scoped
+    reconciliation withdraws ana's first place, whose own evaluations never changed."""
+    from rewards.services.reconcile import ReconcileScope
+
+    ana, fabi = crowd[0], crowd[5]
+    badge(
+        name="Winner",
+        criterion=Badge.Criterion.LEADERBOARD_TOP,
+        leaderboard=board(slug="geral", name="Geral", default_window="month"),
+        threshold=1,
+        repeat=Badge.Repeat.MONTH,
+        points=25,
+    )
+    reconcile()
+    assert list(AgentBadge.objects.values_list("agent", flat=True)) == [ana.pk]
+    csat = make_standard(name="CSAT", metric="csat", period="week", target=80)
+    judge(fabi, csat, date(2026, 11, 9), "exceeded", points=100)
+    result = reconcile(ReconcileScope(agent_ids=(fabi.pk,)))
+    assert list(AgentBadge.objects.values_list("agent", flat=True)) == [fabi.pk]
+    assert [
+        entry.points for entry in PointsEntry.objects.filter(agent=ana, kind="badge").order_by("id")
+    ] == [
+        25,
+        -25,
+    ]
+    assert result.entries == 3  # fabi's points, ana's badge withdrawn, fabi's badge
+    assert reconcile().entries == 0

@@ -106,6 +106,21 @@ def test_a_committed_write_moves_the_set_without_a_rebuild(
     assert sorted_sets.zscore(key, board_cache.member(crowd[5].pk)) is None  # back to nothing
 
 
+def test_names_come_from_the_cache_for_a_minute(sorted_sets, settings, crowd):
+    from django.core.cache import cache
+
+    geral = board(slug="geral")
+    leader = leaderboard_for(geral, MONTH, viewer=crowd[5].user).rows[0]
+    agent = next(agent for agent in crowd if agent.pk == leader.agent_id)
+    user = agent.user
+    user.first_name, user.last_name = "Renamed", "Agent"
+    user.save()
+    # Within LABEL_SECONDS every viewer reads the name kept in the cache...
+    assert leaderboard_for(geral, MONTH, viewer=crowd[5].user).rows[0].name == leader.name
+    cache.clear()  # ...and once it expires, the new one.
+    assert leaderboard_for(geral, MONTH, viewer=crowd[5].user).rows[0].name == "Renamed Agent"
+
+
 def test_a_write_during_a_build_throws_the_build_away(sorted_sets, settings, crowd):
     key = board_cache.set_key("month", MONTH.start, "", None)
     generation = board_cache.generation_key("month", MONTH.start, "")
