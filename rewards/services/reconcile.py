@@ -74,6 +74,8 @@ class ReconcileResult:
     entries: int = 0
     points: int = 0
     discrepancies: list[Discrepancy] = field(default_factory=list)
+    # What the run read of the badges before it wrote (top places of closed windows).
+    badge_run: BadgeRun | None = field(default=None, repr=False, compare=False)
 
 
 def derived_key(agent_id: int, reference: str, sequence: int) -> str:
@@ -422,14 +424,57 @@ def _badge_state(
     return expected, held, awards
 
 
+def _top_places_moved(before: BadgeRun, *, today: date) -> set[int]:
+    """The agents whose finishes in the top places of closed leaderboard windows differ from
+    what `before` read: points written for one agent in a closed window move others in or
+    out of its top places, and with them their badges."""
+    after = BadgeRun.load(today=today)
+    moved: set[int] = set()
+    for badge_id in before.top_places.keys() | after.top_places.keys():
+        was, now = before.top_places.get(badge_id, {}), after.top_places.get(badge_id, {})
+        moved.update(
+            agent_id
+            for agent_id in was.keys() | now.keys()
+            if sorted(was.get(agent_id, [])) != sorted(now.get(agent_id, []))
+        )
+    return moved
+
+
+# Top places moved by a scoped run are followed this many times in the same call (each round
+# may move badge points, and so places, again); whatever is left, the nightly run settles.
+TOP_PLACE_ROUNDS = 3
+
+
 def reconcile(scope: ReconcileScope = ReconcileScope(), *, check: bool = False) -> ReconcileResult:
     """Append what the ledger lacks (or, with check, only list it), a chunk of agents per
     transaction, each chunk under its agents' locks: first the evaluations' points and
-    streak bonuses, then the badges the chunk's points and evidence earn."""
+    streak bonuses, then the badges the chunk's points and evidence earn. A run for some
+    agents then reconciles the others whose top places on a closed window its points moved."""
+    result = _reconcile_chunks(scope, check=check)
+    if check or scope.agent_ids is None or not result.entries:
+        return result
+    # The scope's own agents too: their chunks judged top places as they were before.
+    before, written = result.badge_run, result.entries
+    for _ in range(TOP_PLACE_ROUNDS):
+        moved = _top_places_moved(before, today=timezone.localdate()) if written else set()
+        if not moved:
+            break
+        followed = _reconcile_chunks(
+            ReconcileScope(agent_ids=tuple(sorted(moved)), batch_id=scope.batch_id), check=False
+        )
+        before, written = followed.badge_run, followed.entries
+        result.agents += followed.agents
+        result.entries += followed.entries
+        result.points += followed.points
+        result.discrepancies += followed.discrepancies
+    return result
+
+
+def _reconcile_chunks(scope: ReconcileScope, *, check: bool) -> ReconcileResult:
     result = ReconcileResult()
     # Notes are kept in the site's language, whoever's request or task writes them.
     with translation.override(settings.LANGUAGE_CODE):
-        badge_run = BadgeRun.load(today=timezone.localdate())
+        badge_run = result.badge_run = BadgeRun.load(today=timezone.localdate())
         for agent_ids in _chunks(_scope_agent_ids(scope)):
             result.agents += len(agent_ids)
             with transaction.atomic():
