@@ -29,6 +29,7 @@ from coaching.models import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.services.replay import Derived, Judged, replay
 from coaching.services.training import training_assign_for_flags
 from coaching.tasks import derive_pending as derive_pending_task
+from performance.bulk import instances_insert, rows_insert
 from performance.metrics import METRICS, Direction
 from performance.models import Agent, Evaluation, EvaluationChange, ServiceStandard
 from performance.periods import last_complete_period, period_containing
@@ -223,25 +224,24 @@ class _Writes:
     created: list[tuple[CoachingFlag, tuple[Judged, ...]]] = field(default_factory=list)
     evidence: dict[int, tuple[Judged, ...]] = field(default_factory=dict)
 
+    EVIDENCE_COLUMNS = ("flag_id", "evaluation_id", "period_start", "period_end", "value", "target")
+
     def apply(self, now: datetime) -> None:
         for flag in self.updated:
             flag.updated_at = now
             flag.save(update_fields=DERIVED_FIELDS)
         if self.evidence:
             FlagEvidence.objects.filter(flag_id__in=list(self.evidence)).delete()
-        CoachingFlag.objects.bulk_create([flag for flag, _ in self.created])
+        instances_insert(CoachingFlag, [flag for flag, _ in self.created])
         rows = [(flag.pk, judged) for flag, evidence in self.created for judged in evidence]
         rows += [(pk, judged) for pk, evidence in self.evidence.items() for judged in evidence]
-        FlagEvidence.objects.bulk_create(
-            FlagEvidence(
-                flag_id=pk,
-                evaluation_id=judged.evaluation_id,
-                period_start=judged.start,
-                period_end=judged.end,
-                value=judged.value,
-                target=judged.target,
-            )
-            for pk, judged in rows
+        rows_insert(
+            FlagEvidence,
+            self.EVIDENCE_COLUMNS,
+            [
+                (pk, judged.evaluation_id, judged.start, judged.end, judged.value, judged.target)
+                for pk, judged in rows
+            ],
         )
         training_assign_for_flags(flag for flag, _ in self.created)
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from performance.bulk import rows_insert
 from performance.models import Agent
 from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
 from rewards.services.notices import levels_reached_notify
@@ -142,19 +143,7 @@ def _entries_copy(entries: Sequence[NewEntry]) -> None:
         )
         for e in entries
     ]
-    table = connection.ops.quote_name(PointsEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(
-                f"COPY {table} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
-            ) as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(ENTRY_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) VALUES ({marks})", values
-            )
+    rows_insert(PointsEntry, ENTRY_COLUMNS, values)
 
 
 def _balances_move(moves: dict[int, tuple[int, int]]) -> None:
