@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coaching.views import flags, sessions, training
+from coaching.views import flags, quality, sessions, training
 
 app_name = "coaching"
 
@@ -28,6 +28,7 @@ urlpatterns = [
         training.module_preview,
         name="module-preview",
     ),
+    path("quality/forms/<int:form_id>/preview/", quality.qa_form_preview, name="qa-form-preview"),
     path("sessions/", sessions.session_list, name="sessions"),
     path("sessions/new/", sessions.session_new, name="session-new"),
     path("sessions/effectiveness/", sessions.effectiveness, name="effectiveness"),

@@ -1,6 +1,7 @@
-"""Coaching models: flags, sessions and training (one module each)."""
+"""Coaching models: flags, sessions, training and quality monitoring (one module each)."""
 
 from coaching.models.flags import CoachingFlag, FlagEvidence, FlagRequest
+from coaching.models.quality import QAForm, QAFormVersion, QAItem, QASection
 from coaching.models.sessions import ActionItem, CoachingSession, SessionSeries
 from coaching.models.training import (
     Choice,
@@ -21,6 +22,10 @@ __all__ = [
     "FlagRequest",
     "Lesson",
     "LessonDone",
+    "QAForm",
+    "QAFormVersion",
+    "QAItem",
+    "QASection",
     "Question",
     "QuizAttempt",
     "SessionSeries",

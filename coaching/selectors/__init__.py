@@ -12,6 +12,7 @@ from coaching.selectors.flags import (
     may_act_on,
     queue_agents,
 )
+from coaching.selectors.quality import form_points, form_structure
 from coaching.selectors.sessions import (
     AgentSessions,
     Effect,
@@ -64,6 +65,8 @@ __all__ = [
     "flag_goal",
     "flag_sessions",
     "flags_visible_to",
+    "form_points",
+    "form_structure",
     "lead_sessions",
     "lead_upcoming_sessions",
     "may_act_on",

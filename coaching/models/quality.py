@@ -1,0 +1,135 @@
+"""Quality monitoring (monitoria): the QA forms analysts score interactions on. A form's
+sections and items are edited in admin; the first review on a changed form freezes what it
+scored into a new version (QAFormVersion), so a review always keeps the items it was scored
+on, however the form changes later."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from performance.models import Channel
+
+
+class QAForm(models.Model):
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the form serves every channel."),
+        verbose_name=_("channel"),
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("QA form")
+        verbose_name_plural = _("QA forms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QASection(models.Model):
+    form = models.ForeignKey(
+        QAForm, on_delete=models.CASCADE, related_name="sections", verbose_name=_("form")
+    )
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("QA form section")
+        verbose_name_plural = _("QA form sections")
+
+    def __str__(self) -> str:
+        return f"{self.form} · {self.title}"
+
+
+class QAItem(models.Model):
+    class Kind(models.TextChoices):
+        YES_NO = "yes_no", _("Yes / no")
+        SCALE = "scale", _("Scale")
+
+    section = models.ForeignKey(
+        QASection, on_delete=models.CASCADE, related_name="items", verbose_name=_("section")
+    )
+    text = models.CharField(max_length=200, verbose_name=_("item"))
+    guidance = models.TextField(
+        blank=True,
+        help_text=_("What the analyst looks for, shown beside the item."),
+        verbose_name=_("guidance"),
+    )
+    kind = models.CharField(
+        max_length=8, choices=Kind.choices, default=Kind.YES_NO, verbose_name=_("answer")
+    )
+    scale_max = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("Scale items: answers go from 0 to this."),
+        verbose_name=_("scale maximum"),
+    )
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)], verbose_name=_("weight")
+    )
+    critical = models.BooleanField(
+        default=False,
+        help_text=_("A “no” sets the whole review to 0 (e.g. data protection, rudeness)."),
+        verbose_name=_("critical"),
+    )
+    bonus = models.BooleanField(
+        default=False,
+        help_text=_("Adds points on top of the applicable ones; never lowers a score."),
+        verbose_name=_("bonus"),
+    )
+    allows_na = models.BooleanField(
+        default=True,
+        help_text=_("The analyst may answer “not applicable”: the item then counts for nothing."),
+        verbose_name=_("allows N/A"),
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("QA form item")
+        verbose_name_plural = _("QA form items")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def clean(self) -> None:
+        if self.critical and self.kind != self.Kind.YES_NO:
+            raise ValidationError({"critical": _("Only a yes / no item can be critical.")})
+        if self.critical and self.bonus:
+            raise ValidationError({"bonus": _("A critical item cannot also be a bonus.")})
+
+
+class QAFormVersion(models.Model):
+    """A form's sections and items as reviews scored them, frozen (services.quality reads them)."""
+
+    form = models.ForeignKey(
+        QAForm, on_delete=models.CASCADE, related_name="versions", verbose_name=_("form")
+    )
+    number = models.PositiveIntegerField(verbose_name=_("version"))
+    structure = models.JSONField(verbose_name=_("sections and items"))
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        ordering = ["form", "-number"]
+        verbose_name = _("QA form version")
+        verbose_name_plural = _("QA form versions")
+        constraints = [
+            models.UniqueConstraint(fields=["form", "number"], name="qa_form_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} v{self.number}"
