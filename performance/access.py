@@ -1,6 +1,8 @@
 """The audited ways a view reaches agents, batches and sources for a user.
 
 Agents see their own rows, team leads the agents of the teams they lead, admins all.
+Quality analysts review the interactions of the teams assigned to them (and leads those of
+the teams they lead).
 """
 
 from __future__ import annotations
@@ -26,13 +28,35 @@ from performance.models import (
     StandardVersion,
     Team,
 )
-from performance.roles import is_admin, is_team_lead
+from performance.roles import is_admin, is_quality_analyst, is_team_lead
 
 
 def teams_led_by(user: AbstractBaseUser) -> QuerySet[Team]:
     if is_admin(user):
         return Team.objects.all()
     return Team.objects.filter(leads=user)
+
+
+def teams_reviewed_by(user: AbstractBaseUser) -> QuerySet[Team]:
+    """The teams whose interactions the user may review: an analyst's assigned teams and a
+    lead's own teams; every team for admins."""
+    if is_admin(user):
+        return Team.objects.all()
+    if not (is_quality_analyst(user) or is_team_lead(user)):
+        return Team.objects.none()
+    return Team.objects.filter(
+        Q(pk__in=Team.objects.filter(quality_analysts=user).values("pk"))
+        | Q(pk__in=Team.objects.filter(leads=user).values("pk"))
+    )
+
+
+def interactions_reviewable_by(user: AbstractBaseUser) -> QuerySet[Interaction]:
+    """The interactions the user may review: those of the agents of teams_reviewed_by (by
+    the agent's current team), never the user's own."""
+    interactions = Interaction.objects.select_related("agent__user", "agent__team")
+    if is_admin(user):
+        return interactions.exclude(agent__user=user)
+    return interactions.filter(agent__team__in=teams_reviewed_by(user)).exclude(agent__user=user)
 
 
 def agents_visible_to(user: AbstractBaseUser) -> QuerySet[Agent]:

@@ -1,4 +1,4 @@
-"""The three roles of Atendo, as Django groups."""
+"""The roles of Atendo, as Django groups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 AGENT_GROUP = "Agent"
 TEAM_LEAD_GROUP = "Team Lead"
 ADMIN_GROUP = "Admin"
-ALL_GROUPS = (AGENT_GROUP, TEAM_LEAD_GROUP, ADMIN_GROUP)
+QUALITY_ANALYST_GROUP = "Quality Analyst"
+ALL_GROUPS = (AGENT_GROUP, TEAM_LEAD_GROUP, ADMIN_GROUP, QUALITY_ANALYST_GROUP)
 
 
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -19,6 +20,13 @@ def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_team_lead(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (_in_group(user, TEAM_LEAD_GROUP) or is_admin(user)))
+
+
+def is_quality_analyst(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the login reviews interactions (monitoria) of the teams assigned to it."""
+    return bool(
+        user.is_authenticated and (_in_group(user, QUALITY_ANALYST_GROUP) or is_admin(user))
+    )
 
 
 def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from performance.models import Agent, AgentExternalId, FeedSource, Interaction, Team
-from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
+from performance.roles import ADMIN_GROUP, AGENT_GROUP, QUALITY_ANALYST_GROUP, TEAM_LEAD_GROUP
 
 PASSWORD = "correct-horse-battery"
 
@@ -96,6 +96,13 @@ class InteractionFactory(factory.django.DjangoModelFactory):
 def make_lead(team: Team, **kwargs) -> object:
     user = UserFactory(groups=[TEAM_LEAD_GROUP], **kwargs)
     team.leads.add(user)
+    return user
+
+
+def make_quality_analyst(*teams: Team, **kwargs) -> object:
+    user = UserFactory(groups=[QUALITY_ANALYST_GROUP], **kwargs)
+    for team in teams:
+        team.quality_analysts.add(user)
     return user
 
 

@@ -12,7 +12,7 @@ from coaching.selectors.flags import (
     may_act_on,
     queue_agents,
 )
-from coaching.selectors.quality import form_points, form_structure
+from coaching.selectors.quality import form_points, form_structure, interactions_for_review
 from coaching.selectors.sessions import (
     AgentSessions,
     Effect,
@@ -67,6 +67,7 @@ __all__ = [
     "flags_visible_to",
     "form_points",
     "form_structure",
+    "interactions_for_review",
     "lead_sessions",
     "lead_upcoming_sessions",
     "may_act_on",

@@ -1,10 +1,18 @@
-"""Reads of quality monitoring: a QA form as it stands, for its preview and its versions."""
+"""Reads of quality monitoring: a QA form as it stands (for its preview and its versions),
+and the interactions a reviewer may pick."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
 from coaching.models import QAForm, QAItem
+from performance.access import interactions_reviewable_by
+from performance.models import Interaction
 
 
 def form_structure(form: QAForm) -> dict[str, Any]:
@@ -42,3 +50,33 @@ def form_points(structure: dict[str, Any]) -> int:
         for item in section["items"]
         if not item["bonus"]
     )
+
+
+def interactions_for_review(
+    user: AbstractBaseUser,
+    *,
+    reference: str = "",
+    agent_id: int | None = None,
+    channel: str = "",
+    day: date | None = None,
+) -> QuerySet[Interaction]:
+    """What a reviewer may pick, newest first: found by protocolo (the case id) or external
+    id (exactly, or by its start), agent, channel and local day (in the reviewer's zone)."""
+    found = interactions_reviewable_by(user)
+    reference = reference.strip()
+    if reference:
+        found = found.filter(
+            Q(case_id__iexact=reference)
+            | Q(external_id__iexact=reference)
+            | Q(case_id__istartswith=reference)
+            | Q(external_id__istartswith=reference)
+        )
+    if agent_id is not None:
+        found = found.filter(agent_id=agent_id)
+    if channel:
+        found = found.filter(channel=channel)
+    if day is not None:
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        found = found.filter(started_at__gte=start, started_at__lt=end)
+    return found.order_by("-started_at", "-pk")

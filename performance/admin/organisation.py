@@ -33,7 +33,7 @@ from performance.services.organisation import (
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "agent_count"]
     search_fields = ["name"]
-    filter_horizontal = ["leads"]
+    filter_horizontal = ["leads", "quality_analysts"]
 
     @admin.display(description=_("agents"))
     def agent_count(self, team: Team) -> int:

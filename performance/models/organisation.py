@@ -34,6 +34,13 @@ class Team(models.Model):
     leads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("leads")
     )
+    quality_analysts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text=_("Quality analysts who review (monitor) this team's interactions."),
+        verbose_name=_("quality analysts"),
+    )
 
     class Meta:
         ordering = ["name"]
