@@ -89,3 +89,17 @@ def test_reviewers_find_an_interaction_by_protocolo_external_id_agent_channel_an
         assert found(day=date(2026, 11, 10)) == []
     with timezone.override("UTC"):
         assert found(day=date(2026, 11, 10)) == ["L-1"]
+
+
+def test_a_quality_analyst_signs_in_to_a_home_and_opens_no_agent_or_lead_page(
+    client, calls, sao_paulo, paulo
+):
+    from django.urls import reverse
+
+    from tests.scenarios import login
+
+    monitor = make_quality_analyst(sao_paulo, username="monica")
+    login(client, monitor)
+    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("coaching:queue")).status_code == 404
+    assert b"no-boards" in client.get(reverse("rewards:leaderboards")).content
