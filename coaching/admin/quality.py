@@ -1,5 +1,6 @@
 """QA forms in admin: a form with its sections inline, each section's items on its own page,
-a preview as analysts will see it, and the versions reviews were scored on (read-only)."""
+a preview as analysts will see it, the versions reviews were scored on and the reviews
+(read-only)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from coaching.admin.flags import ReadOnly
-from coaching.models import QAForm, QAFormVersion, QAItem, QASection
+from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview, QASection
 
 
 class QASectionInline(admin.TabularInline):
@@ -59,3 +60,21 @@ class QASectionAdmin(admin.ModelAdmin):
     list_display = ["title", "form", "position"]
     list_filter = ["form"]
     inlines = [QAItemInline]
+
+
+class QAAnswerInline(ReadOnly, admin.TabularInline):
+    model = QAAnswer
+    fields = ["key", "answer", "comment"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(QAReview)
+class QAReviewAdmin(ReadOnly, admin.ModelAdmin):
+    """Reviews are made on the review pages, by their reviewers: read-only history here."""
+
+    list_display = ["interaction", "agent", "version", "reviewer", "status", "score", "created_at"]
+    list_filter = ["status", "version__form", "agent__team"]
+    search_fields = ["interaction__external_id", "interaction__case_id", "agent__user__username"]
+    list_select_related = ["interaction", "agent__user", "version__form", "reviewer"]
+    inlines = [QAAnswerInline]

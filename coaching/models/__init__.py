@@ -1,7 +1,14 @@
 """Coaching models: flags, sessions, training and quality monitoring (one module each)."""
 
 from coaching.models.flags import CoachingFlag, FlagEvidence, FlagRequest
-from coaching.models.quality import QAForm, QAFormVersion, QAItem, QASection
+from coaching.models.quality import (
+    QAAnswer,
+    QAForm,
+    QAFormVersion,
+    QAItem,
+    QAReview,
+    QASection,
+)
 from coaching.models.sessions import ActionItem, CoachingSession, SessionSeries
 from coaching.models.training import (
     Choice,
@@ -22,9 +29,11 @@ __all__ = [
     "FlagRequest",
     "Lesson",
     "LessonDone",
+    "QAAnswer",
     "QAForm",
     "QAFormVersion",
     "QAItem",
+    "QAReview",
     "QASection",
     "Question",
     "QuizAttempt",

@@ -5,12 +5,13 @@ on, however the form changes later."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from performance.models import Channel
+from performance.models import Agent, Channel, Interaction
 
 
 class QAForm(models.Model):
@@ -133,3 +134,65 @@ class QAFormVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} v{self.number}"
+
+
+class QAReview(models.Model):
+    """One analyst's (or lead's) review of one interaction on one form version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        FINISHED = "finished", _("Finished")
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.PROTECT, related_name="+", verbose_name=_("interaction")
+    )
+    # The interaction's agent, kept on the review: who may read it follows the agent.
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="qa_reviews", verbose_name=_("agent")
+    )
+    version = models.ForeignKey(
+        QAFormVersion, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("form")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    score = models.FloatField(null=True, blank=True, verbose_name=_("score"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("QA review")
+        verbose_name_plural = _("QA reviews")
+
+    def __str__(self) -> str:
+        return f"{self.version} · {self.interaction_id}"
+
+
+class QAAnswer(models.Model):
+    """The answer to one item of the review's form version (`key`: the item's key there)."""
+
+    review = models.ForeignKey(
+        QAReview, on_delete=models.CASCADE, related_name="answers", verbose_name=_("review")
+    )
+    key = models.CharField(max_length=32, verbose_name=_("item"))
+    answer = models.CharField(max_length=8, verbose_name=_("answer"))  # yes / no / na / 0-10
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+
+    class Meta:
+        verbose_name = _("QA answer")
+        verbose_name_plural = _("QA answers")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "key"], name="qa_answer_once_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.answer}"

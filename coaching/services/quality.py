@@ -16,10 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from coaching.models import QAForm, QAFormVersion, QAItem
+from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
 from coaching.selectors.quality import form_structure
+from performance.access import interactions_reviewable_by
 
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
 Answer = str | int | None  # "yes" / "no" / "na" for yes-no items, 0..scale_max for scales
@@ -45,21 +49,28 @@ class ReviewScore:
 
 
 class AnswerError(ValueError):
-    """An answer the item does not accept (the review form turns it into a field error)."""
+    """An answer the item does not accept; `key` names the item, the message says why."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
 
 
 def _earned_share(rule: ItemRule, answer: Answer) -> float | None:
     """The share of the item's weight an answer earns; None when it does not count."""
     if answer is None or answer == NOT_APPLICABLE:
         if answer == NOT_APPLICABLE and not rule.allows_na:
-            raise AnswerError(f"{rule.key}: this item cannot be answered N/A")
+            raise AnswerError(rule.key, _("This item cannot be answered “not applicable”."))
         return None
     if rule.kind == QAItem.Kind.YES_NO:
         if answer not in (YES, NO):
-            raise AnswerError(f"{rule.key}: answer yes, no or N/A")
+            raise AnswerError(rule.key, _("Answer yes, no or not applicable."))
         return 1.0 if answer == YES else 0.0
     if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer <= rule.scale_max:
-        raise AnswerError(f"{rule.key}: answer a whole number from 0 to {rule.scale_max}")
+        raise AnswerError(
+            rule.key, _("Answer a whole number from 0 to %(top)s.") % {"top": rule.scale_max}
+        )
     return answer / rule.scale_max
 
 
@@ -122,3 +133,78 @@ def version_rules(version: QAFormVersion) -> list[ItemRule]:
         for section in version.structure["sections"]
         for item in section["items"]
     ]
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def stored_answer(rule: ItemRule, raw: str) -> Answer:
+    """An answer as QAAnswer keeps it (text), read back for scoring."""
+    if rule.kind == QAItem.Kind.SCALE and raw not in (NOT_APPLICABLE, ""):
+        return int(raw) if raw.isdigit() else raw
+    return raw or None
+
+
+def review_start(*, reviewer, interaction_id: int, form: QAForm) -> QAReview:
+    """A draft review of an interaction the reviewer may review, on the form's current
+    version (the form must serve the interaction's channel)."""
+    interaction = interactions_reviewable_by(reviewer).filter(pk=interaction_id).first()
+    if interaction is None:
+        raise ValidationError({"interaction": _("You may not review this interaction.")})
+    if not form.active:
+        raise ValidationError({"form": _("This form is no longer in use.")})
+    if form.channel_id and form.channel_id != interaction.channel:
+        raise ValidationError(
+            {"form": _("This form is for another channel than the interaction's.")}
+        )
+    return QAReview.objects.create(
+        interaction=interaction,
+        agent=interaction.agent,
+        version=form_version_current(form),
+        reviewer=reviewer,
+    )
+
+
+@transaction.atomic
+def review_answers_save(
+    review: QAReview,
+    *,
+    reviewer,
+    answers: Mapping[str, tuple[Answer, str]],
+    comment: str | None = None,
+) -> QAReview:
+    """Keep a draft's answers (item key -> (answer, comment)) and its score so far. Every
+    refused answer is reported against its item, and nothing is kept then."""
+    review = QAReview.objects.select_for_update().get(pk=review.pk)
+    if review.reviewer_id != reviewer.pk:
+        raise ValidationError(_("Only the reviewer who started this review changes it."))
+    if review.status != QAReview.Status.DRAFT:
+        raise ValidationError(_("This review is finished; it no longer changes."))
+    rules = {rule.key: rule for rule in version_rules(review.version)}
+    errors: dict[str, str] = {}
+    for key, (answer, _comment) in answers.items():
+        if key not in rules:
+            errors[key] = _("This form has no such item.")
+            continue
+        try:
+            _earned_share(rules[key], answer)
+        except AnswerError as error:
+            errors[key] = error.message
+    if errors:
+        raise ValidationError(errors)
+    kept = {row.key: row for row in review.answers.all()}
+    for key, (answer, item_comment) in answers.items():
+        row = kept.get(key) or QAAnswer(review=review, key=key)
+        row.answer = "" if answer is None else str(answer)
+        row.comment = item_comment.strip()
+        row.save()
+        kept[key] = row
+    if comment is not None:
+        review.comment = comment.strip()
+    review.score = review_score(
+        list(rules.values()),
+        {key: stored_answer(rules[key], row.answer) for key, row in kept.items()},
+    ).score
+    review.updated_at = timezone.now()
+    review.save(update_fields=["comment", "score", "updated_at"])
+    return review
