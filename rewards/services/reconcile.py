@@ -74,8 +74,6 @@ class ReconcileResult:
     entries: int = 0
     points: int = 0
     discrepancies: list[Discrepancy] = field(default_factory=list)
-    # What the run read of the badges before it wrote (top places of closed windows).
-    badge_run: BadgeRun | None = field(default=None, repr=False, compare=False)
 
 
 def derived_key(agent_id: int, reference: str, sequence: int) -> str:
@@ -424,11 +422,10 @@ def _badge_state(
     return expected, held, awards
 
 
-def _top_places_moved(before: BadgeRun, *, today: date) -> set[int]:
-    """The agents whose finishes in the top places of closed leaderboard windows differ from
-    what `before` read: points written for one agent in a closed window move others in or
+def _top_places_moved(before: BadgeRun, after: BadgeRun) -> set[int]:
+    """The agents whose finishes in the top places of closed leaderboard windows differ
+    between two reads: points written for one agent in a closed window move others in or
     out of its top places, and with them their badges."""
-    after = BadgeRun.load(today=today)
     moved: set[int] = set()
     for badge_id in before.top_places.keys() | after.top_places.keys():
         was, now = before.top_places.get(badge_id, {}), after.top_places.get(badge_id, {})
@@ -450,19 +447,25 @@ def reconcile(scope: ReconcileScope = ReconcileScope(), *, check: bool = False) 
     transaction, each chunk under its agents' locks: first the evaluations' points and
     streak bonuses, then the badges the chunk's points and evidence earn. A run for some
     agents then reconciles the others whose top places on a closed window its points moved."""
-    result = _reconcile_chunks(scope, check=check)
-    if check or scope.agent_ids is None or not result.entries:
+    before = BadgeRun.load(today=timezone.localdate())
+    result = _reconcile_chunks(scope, before, check=check)
+    if check or scope.agent_ids is None:
         return result
     # The scope's own agents too: their chunks judged top places as they were before.
-    before, written = result.badge_run, result.entries
+    written = result.entries
     for _ in range(TOP_PLACE_ROUNDS):
-        moved = _top_places_moved(before, today=timezone.localdate()) if written else set()
+        if not written:
+            break
+        after = BadgeRun.load(today=timezone.localdate())
+        moved = _top_places_moved(before, after)
         if not moved:
             break
         followed = _reconcile_chunks(
-            ReconcileScope(agent_ids=tuple(sorted(moved)), batch_id=scope.batch_id), check=False
+            ReconcileScope(agent_ids=tuple(sorted(moved)), batch_id=scope.batch_id),
+            after,
+            check=False,
         )
-        before, written = followed.badge_run, followed.entries
+        before, written = after, followed.entries
         result.agents += followed.agents
         result.entries += followed.entries
         result.points += followed.points
@@ -470,11 +473,13 @@ def reconcile(scope: ReconcileScope = ReconcileScope(), *, check: bool = False) 
     return result
 
 
-def _reconcile_chunks(scope: ReconcileScope, *, check: bool) -> ReconcileResult:
+def _reconcile_chunks(
+    scope: ReconcileScope, badge_run: BadgeRun, *, check: bool
+) -> ReconcileResult:
+    """The chunks of one scope, their badges judged on `badge_run` (read before they write)."""
     result = ReconcileResult()
     # Notes are kept in the site's language, whoever's request or task writes them.
     with translation.override(settings.LANGUAGE_CODE):
-        badge_run = result.badge_run = BadgeRun.load(today=timezone.localdate())
         for agent_ids in _chunks(_scope_agent_ids(scope)):
             result.agents += len(agent_ids)
             with transaction.atomic():
