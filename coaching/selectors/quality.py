@@ -65,11 +65,9 @@ def interactions_for_review(
     found = interactions_reviewable_by(user)
     reference = reference.strip()
     if reference:
+        # Starting with it covers being it.
         found = found.filter(
-            Q(case_id__iexact=reference)
-            | Q(external_id__iexact=reference)
-            | Q(case_id__istartswith=reference)
-            | Q(external_id__istartswith=reference)
+            Q(case_id__istartswith=reference) | Q(external_id__istartswith=reference)
         )
     if agent_id is not None:
         found = found.filter(agent_id=agent_id)

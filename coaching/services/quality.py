@@ -18,7 +18,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
@@ -205,6 +204,5 @@ def review_answers_save(
         list(rules.values()),
         {key: stored_answer(rules[key], row.answer) for key, row in kept.items()},
     ).score
-    review.updated_at = timezone.now()
-    review.save(update_fields=["comment", "score", "updated_at"])
+    review.save(update_fields=["comment", "score", "updated_at"])  # updated_at: auto_now
     return review
