@@ -59,6 +59,14 @@ def interactions_reviewable_by(user: AbstractBaseUser) -> QuerySet[Interaction]:
     return interactions.filter(agent__team__in=teams_reviewed_by(user)).exclude(agent__user=user)
 
 
+def agents_reviewable_by(user: AbstractBaseUser) -> QuerySet[Agent]:
+    """The agents whose interactions the user may review (interactions_reviewable_by)."""
+    agents = Agent.objects.select_related("user", "team").exclude(user=user)
+    if is_admin(user):
+        return agents
+    return agents.filter(team__in=teams_reviewed_by(user))
+
+
 def agents_visible_to(user: AbstractBaseUser) -> QuerySet[Agent]:
     agents = Agent.objects.select_related("user", "team")
     if is_admin(user):
@@ -110,14 +118,18 @@ def teams_written_by_batch(batch: FeedBatch) -> frozenset[int] | None:
 
     Decided by who sent the batch, read when it is processed (a re-processed batch keeps its
     uploader's scope, as it stands then): a person who is not an admin writes facts of the
-    teams they lead, none once they lead no team or their account is gone; a source's token,
-    the command line, the demo seed and admins are not limited.
+    teams they lead (a review's score: of the teams they review), none once they lead no
+    team or their account is gone; a source's token, the command line, the demo seed and
+    admins are not limited.
     """
     uploader = batch.uploaded_by
     if uploader is None:
-        return frozenset() if batch.via == FeedBatch.Via.UPLOAD else None
+        return frozenset() if batch.via in (FeedBatch.Via.UPLOAD, FeedBatch.Via.REVIEW) else None
     if is_admin(uploader):
         return None
+    if batch.via == FeedBatch.Via.REVIEW:
+        # A review's score is written for the teams its reviewer reviews, as they stand now.
+        return frozenset(teams_reviewed_by(uploader).values_list("pk", flat=True))
     if not is_team_lead(uploader):
         return frozenset()
     return frozenset(Team.objects.filter(leads=uploader).values_list("pk", flat=True))

@@ -344,8 +344,15 @@ METRICS: dict[str, Metric] = {
             _("QA evaluations"),
             _mean("qa_score"),
             bounds=PERCENT,
-            explanation=_("The mean quality score of these evaluations."),
-            columns=(Column(_("QA score"), "qa_score", "number"),),
+            explanation=_(
+                "The mean quality score of these evaluations. Where an interaction was reviewed "
+                "in Atendo, the review's score counts; the feed's own score is shown beside it."
+            ),
+            columns=(
+                Column(_("QA score"), "qa_score", "number"),
+                Column(_("Reviewed in Atendo"), "qa_reviewed", "flag"),
+                Column(_("Feed's QA score"), "feed_qa_score", "number"),
+            ),
         ),
         Metric(
             "contacts_per_case",

@@ -29,6 +29,11 @@ def is_quality_analyst(user: AbstractBaseUser | AnonymousUser) -> bool:
     )
 
 
+def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the login reviews interactions at all: quality analysts, leads, admins."""
+    return is_quality_analyst(user) or is_team_lead(user)
+
+
 def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Whether the login is set up as an agent (has a scorecard of its own)."""
     return bool(user.is_authenticated and hasattr(user, "agent"))

@@ -91,6 +91,9 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     channel = "phone"
     started_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)
+    qa_score = None
+    # As a feed stores it: its score is also the feed's.
+    feed_qa_score = factory.SelfAttribute("qa_score")
 
 
 def make_lead(team: Team, **kwargs) -> object:

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from performance.models import Agent, Channel, Interaction
+from performance.models import Agent, Channel, FeedBatch, Interaction
 
 
 class QAForm(models.Model):
@@ -167,6 +167,18 @@ class QAReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("acknowledged by the agent at")
+    )
+    # The batch that wrote the score on the interaction (its audit trail), once finished.
+    batch = models.ForeignKey(
+        FeedBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("score written by batch"),
+    )
 
     class Meta:
         ordering = ["-created_at"]

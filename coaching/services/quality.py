@@ -18,11 +18,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
 from coaching.selectors.quality import form_structure
 from performance.access import interactions_reviewable_by
+from performance.services.ingest import QAScoreRefused, interaction_qa_score_set
 
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
 Answer = str | int | None  # "yes" / "no" / "na" for yes-no items, 0..scale_max for scales
@@ -205,4 +207,65 @@ def review_answers_save(
         {key: stored_answer(rules[key], row.answer) for key, row in kept.items()},
     ).score
     review.save(update_fields=["comment", "score", "updated_at"])  # updated_at: auto_now
+    return review
+
+
+@transaction.atomic
+def review_finish(
+    review: QAReview,
+    *,
+    reviewer,
+    answers: Mapping[str, tuple[Answer, str]] | None = None,
+    comment: str | None = None,
+) -> QAReview:
+    """Finish a draft (keeping `answers` and `comment` first, when given): every item must be
+    answered (not applicable counts as an answer) and at least one must apply. The score is
+    written on the interaction through performance's audited write path, in this transaction;
+    the periods it changes are re-scored once, after commit."""
+    if answers or comment is not None:
+        review_answers_save(review, reviewer=reviewer, answers=answers or {}, comment=comment)
+    review = QAReview.objects.select_for_update().select_related("interaction").get(pk=review.pk)
+    if review.reviewer_id != reviewer.pk:
+        raise ValidationError(_("Only the reviewer who started this review changes it."))
+    if review.status != QAReview.Status.DRAFT:
+        raise ValidationError(_("This review is finished; it no longer changes."))
+    rules = version_rules(review.version)
+    kept = {key: answer for key, answer in review.answers.values_list("key", "answer") if answer}
+    unanswered = {
+        rule.key: _("Answer this item to finish.") for rule in rules if rule.key not in kept
+    }
+    if unanswered:
+        raise ValidationError(unanswered)
+    result = review_score(rules, {rule.key: stored_answer(rule, kept[rule.key]) for rule in rules})
+    if result.score is None:
+        raise ValidationError(
+            _("No item applies to this interaction: a finished review needs one that does.")
+        )
+    try:
+        batch = interaction_qa_score_set(
+            interaction=review.interaction,
+            score=result.score,
+            by=reviewer,
+            reference=f"qa-review-{review.pk}",
+        )
+    except QAScoreRefused as refused:
+        raise ValidationError(refused.reasons) from None
+    review.status = QAReview.Status.FINISHED
+    review.score = result.score
+    review.finished_at = timezone.now()
+    review.batch = batch
+    review.save(update_fields=["status", "score", "finished_at", "batch", "updated_at"])
+    return review
+
+
+def review_acknowledge(review: QAReview, *, user) -> QAReview:
+    """The agent confirms they read a finished review of theirs (once: the first time stays)."""
+    if review.agent.user_id != user.pk:
+        raise ValidationError(_("Only the reviewed agent acknowledges a review."))
+    if review.status != QAReview.Status.FINISHED:
+        raise ValidationError(_("Only a finished review is acknowledged."))
+    QAReview.objects.filter(pk=review.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now()
+    )
+    review.refresh_from_db(fields=["acknowledged_at"])
     return review

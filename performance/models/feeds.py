@@ -185,6 +185,8 @@ class FeedBatch(models.Model):
         API = "api", _("API")
         UPLOAD = "upload", _("Upload page")
         SEED = "seed", _("Demo data")
+        # A finished QA review setting its interaction's score (coaching's monitoria).
+        REVIEW = "review", _("QA review")
 
     source = models.ForeignKey(
         FeedSource, on_delete=models.PROTECT, related_name="batches", verbose_name=_("source")
@@ -233,6 +235,14 @@ class FeedBatch(models.Model):
     updated_count = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
     unchanged_count = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
     rejected_count = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
+    qa_kept_aside_count = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "Rows whose qa_score was kept aside because the interaction was reviewed in Atendo "
+            "(the review's score wins)."
+        ),
+        verbose_name=_("QA scores kept aside"),
+    )
     runs = models.PositiveSmallIntegerField(
         default=0, help_text=_("Times this batch was processed."), verbose_name=_("runs")
     )
@@ -432,7 +442,15 @@ class Interaction(models.Model):
     csat = models.SmallIntegerField(null=True, blank=True, verbose_name=_("CSAT"))
     nps = models.SmallIntegerField(null=True, blank=True, verbose_name=_("NPS"))
     ces = models.SmallIntegerField(null=True, blank=True, verbose_name=_("CES"))
+    # The score the `qa` metric reads: a finished review's when there is one, else the feed's.
     qa_score = models.FloatField(null=True, blank=True, verbose_name=_("QA score"))
+    # What feeds last said, kept beside a review's score that wins over it.
+    feed_qa_score = models.FloatField(null=True, blank=True, verbose_name=_("feed's QA score"))
+    qa_reviewed = models.BooleanField(
+        default=False,
+        help_text=_("Its QA score comes from a review in Atendo; feeds' scores are kept aside."),
+        verbose_name=_("reviewed in Atendo"),
+    )
     batch = models.ForeignKey(
         FeedBatch,
         null=True,

@@ -97,13 +97,16 @@ def at(text: str) -> datetime:
 class TestSameFactsOnEveryDatabase:
     def expected(self, alice, paulo) -> dict[str, dict]:
         a, p = alice.id, paulo.id
+        return {key: {**fact, "qa_reviewed": False} for key, fact in self.fed(a, p).items()}
+
+    def fed(self, a: int, p: int) -> dict[str, dict]:
         return {
             "f1": {
                 **{"agent_id": a, "channel": "phone", "started_at": at("2026-10-29T10:00Z")},
                 **{"handle_seconds": 312.5, "wait_seconds": 22.0, "case_id": "C1"},
                 **{"resolved": True, "first_contact_resolution": True, "transferred": False},
                 **{"escalated": False, "abandoned": False},
-                **{"csat": 4, "nps": 9, "ces": 2, "qa_score": 88.5},
+                **{"csat": 4, "nps": 9, "ces": 2, "qa_score": 88.5, "feed_qa_score": 88.5},
             },
             "f2": {
                 **{"agent_id": p, "channel": "chat", "started_at": at("2026-10-29T11:00-03:00")},

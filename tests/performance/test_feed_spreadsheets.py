@@ -65,7 +65,8 @@ class TestSchema:
         names = [spec.name for spec in FIELDS]
         assert len(names) == len(set(names)) == len(CANONICAL_FIELDS)
         assert REQUIRED_FOR_NEW == ("agent", "channel", "started_at")
-        assert set(FACT_FIELDS) == {"agent_id" if n == "agent" else n for n in names[1:]}
+        fed = {"agent_id" if n == "agent" else n for n in names[1:]}
+        assert set(FACT_FIELDS) == fed | {"feed_qa_score", "qa_reviewed"}  # beside a review's
 
     def test_the_upload_page_lists_the_schema(self, client, bob, source):
         client.force_login(bob)

@@ -13,8 +13,10 @@ from performance.services.ingest.batches import (
     ingest_feed_file,
     storage_root,
 )
+from performance.services.ingest.reviews import QAScoreRefused, interaction_qa_score_set
 
 __all__ = [
+    "QAScoreRefused",
     "batch_file_path",
     "batch_report",
     "feed_batch_process",
@@ -24,5 +26,6 @@ __all__ = [
     "feed_batch_resume",
     "feed_batches_resume_stalled",
     "ingest_feed_file",
+    "interaction_qa_score_set",
     "storage_root",
 ]

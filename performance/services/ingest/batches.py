@@ -203,6 +203,7 @@ class _Run:
             "updated_count": batch.updated_count + outcome.updated,
             "unchanged_count": batch.unchanged_count + outcome.unchanged,
             "rejected_count": batch.rejected_count + outcome.rejected,
+            "qa_kept_aside_count": batch.qa_kept_aside_count + outcome.qa_kept_aside,
             "bytes_processed": chunk.bytes_read,
         }
         self._renew(**progress, stalled_runs=0)
@@ -301,6 +302,7 @@ FRESH_REPORT = {
     "updated_count": 0,
     "unchanged_count": 0,
     "rejected_count": 0,
+    "qa_kept_aside_count": 0,
 }
 
 
@@ -454,9 +456,11 @@ def _batch_apply_file(run: _Run) -> None:
     source = batch.source
     directory = AgentDirectory.for_source(source)
     channels = set(Channel.objects.values_list("code", flat=True))
-    mapping = source.column_mapping or {}
+    review = batch.via == FeedBatch.Via.REVIEW
+    # A review's batch is written by Atendo in the feed schema itself, not the source's way.
+    mapping = {} if review else source.column_mapping or {}
     try:
-        options = column_options_from_json(source.column_options or {})
+        options = column_options_from_json({} if review else source.column_options or {})
     except FieldError as exc:
         raise FeedFileError(
             gettext_noop(
@@ -464,7 +468,7 @@ def _batch_apply_file(run: _Run) -> None:
             ),
             problem=exc.message,
         ) from None
-    day_first = source.date_order == FeedSource.DateOrder.DAY_FIRST
+    day_first = not review and source.date_order == FeedSource.DateOrder.DAY_FIRST
     with open(batch_file_path(batch), "rb") as raw:
         reader = open_feed(
             raw, format=batch.format, encoding=batch.encoding or "utf-8", mapping=mapping
@@ -482,6 +486,8 @@ def _batch_apply_file(run: _Run) -> None:
             ways.append(source.date_order)
         if options:
             ways.append(json.dumps(source.column_options, sort_keys=True))
+        if review:
+            ways.append(FeedBatch.Via.REVIEW)
         digest_key = row_digest_key(
             batch.format,
             json.dumps(mapping, sort_keys=True),
@@ -499,6 +505,7 @@ def _batch_apply_file(run: _Run) -> None:
             validate=reader.validator(parsers),
             store=fact_store(),
             scope=WriteScope.of_batch(batch),
+            review=review,
             checkpoint=run.save_progress,
         )
         run.keep_alive()
@@ -555,6 +562,7 @@ def batch_report(batch: FeedBatch, *, error_limit: int | None = None) -> dict[st
         "updated": batch.updated_count,
         "unchanged": batch.unchanged_count,
         "rejected": batch.rejected_count,
+        "qa_kept_aside": batch.qa_kept_aside_count,
         "errors": [
             {"line": error.line, "field": error.field, "reason": error.reason_text}
             for error in errors.only("line", "field", "reason", "reason_message")

@@ -32,7 +32,7 @@ from performance.services.ingest.fact_store import FACT_FIELDS, Fact, FactStore,
 from performance.services.ingest.scope import WriteScope
 
 CHUNK_ROWS = settings.FEED_CHUNK_ROWS
-EMPTY_FACT: Fact = dict.fromkeys(FACT_FIELDS)
+EMPTY_FACT: Fact = {**dict.fromkeys(FACT_FIELDS), "qa_reviewed": False}
 COLUMN_FOR_FIELD = {"agent": "agent_id"}
 REQUIRED_COLUMNS_FOR_NEW = frozenset(COLUMN_FOR_FIELD.get(name, name) for name in REQUIRED_FOR_NEW)
 KEY_LENGTH = Interaction._meta.get_field("external_id").max_length
@@ -44,6 +44,8 @@ class ChunkOutcome:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    # Rows whose qa_score was kept aside: a review's score wins (see `_qa_score_rule`).
+    qa_kept_aside: int = 0
     errors: list[FeedRowError] = field(default_factory=list)
     touches: set[tuple[int, date]] = field(default_factory=set)
 
@@ -155,6 +157,9 @@ class ChunkApplier:
     scope: WriteScope | None = None
     # Touches already stored for this batch: a chunk only writes the ones that are new.
     recorded_touches: set[tuple[int, date]] = field(default_factory=set)
+    # A finished QA review's batch: its qa_score is the review's, which feeds' scores never
+    # overwrite afterwards.
+    review: bool = False
     # Whether most rows of the last chunk needed validating (so the next are validated ahead).
     expects_changes: bool = False
     # Called last inside each chunk's transaction, so what it saves (the batch's counters, the
@@ -186,6 +191,8 @@ class ChunkApplier:
                 key = row.external_id
                 values = row.values
                 current = state.get(key)
+                if "qa_score" in values:
+                    self._qa_score_rule(values, current, outcome)
                 if self.scope is not None and (errors := self._scope_errors(row, current)):
                     self._reject(outcome, errors, self.reader.text_of(chunk.feed, index))
                     continue
@@ -240,6 +247,18 @@ class ChunkApplier:
         self.expects_changes = 2 * len(pending) > len(chunk.feed.rows)
         outcome.touches = touches
         return outcome
+
+    def _qa_score_rule(self, values: Fact, current: Fact | None, outcome: ChunkOutcome) -> None:
+        """Which QA score a fact keeps: a review's wins; a feed's is always kept as the
+        feed's, and becomes the score only while no review set one."""
+        if self.review:
+            values["qa_reviewed"] = True
+            return
+        values["feed_qa_score"] = values["qa_score"]
+        if current is not None and current["qa_reviewed"]:
+            del values["qa_score"]
+            if current["feed_qa_score"] != values["feed_qa_score"]:
+                outcome.qa_kept_aside += 1
 
     def _skip_resent_rows(
         self, chunk: PreparedChunk, outcome: ChunkOutcome

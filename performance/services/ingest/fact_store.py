@@ -26,9 +26,16 @@ from django.db import connection
 from performance.feeds import CANONICAL_FIELDS
 from performance.models import FeedBatchTouch, Interaction
 
-# The canonical fields a fact stores, in feed order, with the agent resolved to its id.
-FACT_FIELDS = tuple(
-    "agent_id" if name == "agent" else name for name in CANONICAL_FIELDS if name != "external_id"
+# The canonical fields a fact stores, in feed order, with the agent resolved to its id, then
+# what no feed row carries: the feeds' QA score kept beside a review's, and whether one set it.
+FACT_FIELDS = (
+    *(
+        "agent_id" if name == "agent" else name
+        for name in CANONICAL_FIELDS
+        if name != "external_id"
+    ),
+    "feed_qa_score",
+    "qa_reviewed",
 )
 WRITE_COLUMNS = ("source_id", "external_id", *FACT_FIELDS, "row_digest", "batch_id", "updated_at")
 # PostgreSQL types of WRITE_COLUMNS, for binary COPY (a test checks them against the table).
@@ -52,6 +59,8 @@ COPY_TYPES = (
     "int2",
     "int2",
     "float8",
+    "float8",
+    "bool",
     "bytea",
     "int8",
     "timestamptz",

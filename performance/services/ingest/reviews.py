@@ -1,0 +1,50 @@
+"""A QA review's score written as a feed row: the audited write path every fact change takes.
+
+A finished review (coaching's monitoria) sets its interaction's QA score by sending one
+partial row, `{"external_id": ..., "qa_score": ...}`, as a batch of the interaction's own
+source received via "review" and sent by the reviewer. It is stored as received, counted,
+scoped to the teams the reviewer reviews, explained like any batch, and re-scores the periods
+it touched once, after commit. From then on the review's score wins over feeds' (see
+`ChunkApplier._qa_score_rule`): a feed's later `qa_score` is kept beside it as the feed's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from performance.models import FeedBatch, FeedSource, Interaction
+from performance.services.ingest.batches import feed_batch_process, feed_batch_receive
+
+
+class QAScoreRefused(Exception):
+    """The score was not written; `reasons` say why, in the active language."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def interaction_qa_score_set(
+    *, interaction: Interaction, score: float, by: AbstractBaseUser, reference: str
+) -> FeedBatch:
+    """Write a review's score on its interaction through a batch of the interaction's source,
+    processed at once (in the caller's transaction); `reference` names the review in the
+    stored file's name. Raises QAScoreRefused, writing nothing, when the row is refused."""
+    payload = json.dumps({"external_id": interaction.external_id, "qa_score": score}) + "\n"
+    batch = feed_batch_receive(
+        source=FeedSource.objects.get(pk=interaction.source_id),
+        stream=io.BytesIO(payload.encode()),
+        original_name=f"{reference}.jsonl",
+        format=FeedSource.Format.JSONL,
+        via=FeedBatch.Via.REVIEW,
+        uploaded_by=by,
+    )
+    if batch.status == FeedBatch.Status.RECEIVED:
+        batch = feed_batch_process(batch_id=batch.id)
+    if batch.status != FeedBatch.Status.COMPLETED or batch.rejected_count:
+        reasons = [error.reason_text for error in batch.row_errors.all()] or [batch.error_text]
+        raise QAScoreRefused(reasons)
+    return batch
