@@ -9,10 +9,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.composition import DemoOptions, DemoStep, HomePanel, NavEntry
-from performance.roles import is_agent, is_team_lead
+from performance.roles import is_admin, is_agent, is_reviewer, is_team_lead
 
 FLAG_PAGES = frozenset({"coaching:flag", "coaching:session"})
 TRAINING_PAGES = frozenset({"coaching:training", "coaching:assignment"})
+REVIEW_PAGES = frozenset({"coaching:my-reviews", "coaching:review"})
 LEAD_PAGES = frozenset(
     {
         "coaching:queue",
@@ -32,7 +33,7 @@ NAV_ENTRIES = (
         "coaching:me",
         17,
         is_agent,
-        FLAG_PAGES | TRAINING_PAGES | {"coaching:me"},
+        FLAG_PAGES | TRAINING_PAGES | REVIEW_PAGES | {"coaching:me"},
     ),
     # For a lead, the flags they open are their agents': this entry is marked instead.
     NavEntry(
@@ -41,6 +42,14 @@ NAV_ENTRIES = (
         23,
         is_team_lead,
         FLAG_PAGES | TRAINING_PAGES | LEAD_PAGES,
+    ),
+    # Reviewing: quality analysts' main page, and leads' reviews of their own teams.
+    NavEntry(
+        _("Quality"),
+        "coaching:quality",
+        24,
+        is_reviewer,
+        frozenset({"coaching:quality", "coaching:review"}),
     ),
 )
 
@@ -60,9 +69,37 @@ def home_queue_panel(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def home_quality_panel(request: HttpRequest) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from coaching.models import QAReview
+    from performance.access import teams_reviewed_by
+
+    week_ago = timezone.now() - timedelta(days=7)
+    counts = QAReview.objects.filter(reviewer=request.user).aggregate(
+        drafts=Count("pk", filter=Q(status=QAReview.Status.DRAFT)),
+        finished_week=Count(
+            "pk", filter=Q(status=QAReview.Status.FINISHED, finished_at__gte=week_ago)
+        ),
+    )
+    teams = teams_reviewed_by(request.user).order_by("name").values_list("name", flat=True)
+    return {**counts, "teams": list(teams)}
+
+
+def _reviews_at_home(user: Any) -> bool:
+    """Quality analysts and leads; admins review from the navigation (every team is theirs)."""
+    return is_reviewer(user) and not is_admin(user)
+
+
 HOME_PANELS = (
     HomePanel("coaching-goals", "coaching/home_goals.html", home_goals_panel, 25, is_agent),
     HomePanel("coaching-queue", "coaching/home_queue.html", home_queue_panel, 25, is_team_lead),
+    HomePanel(
+        "coaching-quality", "coaching/home_quality.html", home_quality_panel, 26, _reviews_at_home
+    ),
 )
 
 

@@ -1,18 +1,22 @@
 """Reads of quality monitoring: a QA form as it stands (for its preview and its versions),
-and the interactions a reviewer may pick."""
+the interactions a reviewer may pick, and the reviews each person may read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from coaching.models import QAForm, QAItem
-from performance.access import interactions_reviewable_by
-from performance.models import Interaction
+from coaching.models import QAForm, QAItem, QAReview
+from performance.access import interactions_reviewable_by, teams_reviewed_by
+from performance.models import Agent, Interaction
+from performance.roles import is_admin
 
 
 def form_structure(form: QAForm) -> dict[str, Any]:
@@ -78,3 +82,115 @@ def interactions_for_review(
         end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
         found = found.filter(started_at__gte=start, started_at__lt=end)
     return found.order_by("-started_at", "-pk")
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[QAReview]:
+    """The reviews the user may read: their own as reviewer (drafts too); finished ones of
+    their own agent, and of the teams they review (an analyst's assigned teams, a lead's
+    own); every review for admins. Nobody else's drafts."""
+    reviews = QAReview.objects.select_related(
+        "agent__user", "agent__team", "version__form", "interaction", "reviewer"
+    )
+    if is_admin(user):
+        return reviews
+    finished = Q(status=QAReview.Status.FINISHED)
+    return reviews.filter(
+        Q(reviewer=user)
+        | (finished & Q(agent__user=user))
+        | (finished & Q(agent__team__in=teams_reviewed_by(user)))
+    )
+
+
+def review_for_user_or_404(user: AbstractBaseUser, review_id: int) -> QAReview:
+    review = reviews_visible_to(user).filter(pk=review_id).first()
+    if review is None:
+        raise Http404(gettext("No such review"))
+    return review
+
+
+def reviewer_drafts(user: AbstractBaseUser) -> QuerySet[QAReview]:
+    return reviews_visible_to(user).filter(reviewer=user, status=QAReview.Status.DRAFT)
+
+
+def reviewer_finished(user: AbstractBaseUser) -> QuerySet[QAReview]:
+    """The reviews the user finished, latest first."""
+    return (
+        reviews_visible_to(user)
+        .filter(reviewer=user, status=QAReview.Status.FINISHED)
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def agent_reviews(agent: Agent) -> QuerySet[QAReview]:
+    """An agent's finished reviews, latest first (what their "my reviews" page lists)."""
+    return (
+        QAReview.objects.select_related("version__form", "interaction", "reviewer")
+        .filter(agent=agent, status=QAReview.Status.FINISHED)
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def forms_for_channel(channel: str) -> QuerySet[QAForm]:
+    """The active forms an interaction of this channel may be reviewed on."""
+    return (
+        QAForm.objects.filter(active=True)
+        .filter(Q(channel__isnull=True) | Q(channel=channel))
+        .order_by("name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ReviewedItem:
+    key: str
+    text: str
+    guidance: str
+    kind: str
+    scale_max: int
+    weight: int
+    critical: bool
+    bonus: bool
+    allows_na: bool
+    answer: str  # "" when not answered yet
+    comment: str
+    # Why the page refused what was posted for it (the review form fills these in).
+    problems: tuple[str, ...] = ()
+
+    @property
+    def scale(self) -> range:
+        return range(self.scale_max + 1)
+
+
+@dataclass(frozen=True)
+class ReviewedSection:
+    title: str
+    items: list[ReviewedItem]
+
+
+def review_sections(review: QAReview) -> list[ReviewedSection]:
+    """The review's form version, section by section, each item with its answer and comment."""
+    answers = {row.key: row for row in review.answers.all()}
+    sections = []
+    for section in review.version.structure["sections"]:
+        items = []
+        for item in section["items"]:
+            answer = answers.get(item["key"])
+            items.append(
+                ReviewedItem(
+                    key=item["key"],
+                    text=item["text"],
+                    guidance=item["guidance"],
+                    kind=item["kind"],
+                    scale_max=item["scale_max"],
+                    weight=item["weight"],
+                    critical=item["critical"],
+                    bonus=item["bonus"],
+                    allows_na=item["allows_na"],
+                    answer=answer.answer if answer else "",
+                    comment=answer.comment if answer else "",
+                )
+            )
+        sections.append(ReviewedSection(section["title"], items))
+    return sections

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
 from coaching.selectors.quality import form_structure
 from performance.access import interactions_reviewable_by
-from performance.services.ingest import QAScoreRefused, interaction_qa_score_set
+from performance.services.ingest import QAScoreRefused, interaction_qa_scores_set
 
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
 Answer = str | int | None  # "yes" / "no" / "na" for yes-no items, 0..scale_max for scales
@@ -224,7 +224,43 @@ def review_finish(
     the periods it changes are re-scored once, after commit."""
     if answers or comment is not None:
         review_answers_save(review, reviewer=reviewer, answers=answers or {}, comment=comment)
-    review = QAReview.objects.select_for_update().select_related("interaction").get(pk=review.pk)
+    return reviews_finish([review], reviewer=reviewer, reference=f"qa-review-{review.pk}")[0]
+
+
+@transaction.atomic
+def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> list[QAReview]:
+    """Finish several drafts of one reviewer at once, all or none (see review_finish): their
+    scores go in one batch per source, so their periods are re-scored once."""
+    locked = list(
+        QAReview.objects.select_for_update()
+        .select_related("interaction", "version")
+        .filter(pk__in=[review.pk for review in reviews])
+        .order_by("pk")
+    )
+    for review in locked:
+        review.score = _finished_score(review, reviewer=reviewer)
+    try:
+        batches = interaction_qa_scores_set(
+            scores=[(review.interaction, review.score) for review in locked],
+            by=reviewer,
+            reference=reference,
+        )
+    except QAScoreRefused as refused:
+        raise ValidationError(refused.reasons) from None
+    now = timezone.now()
+    for review in locked:
+        review.status = QAReview.Status.FINISHED
+        review.finished_at = review.updated_at = now  # bulk_update skips auto_now
+        review.batch = batches[review.interaction.source_id]
+    QAReview.objects.bulk_update(
+        locked, ["status", "score", "finished_at", "batch", "updated_at"], batch_size=500
+    )
+    return locked
+
+
+def _finished_score(review: QAReview, *, reviewer) -> float:
+    """The score a draft finishes on; ValidationError (per item when it is theirs) if it
+    cannot finish."""
     if review.reviewer_id != reviewer.pk:
         raise ValidationError(_("Only the reviewer who started this review changes it."))
     if review.status != QAReview.Status.DRAFT:
@@ -241,21 +277,7 @@ def review_finish(
         raise ValidationError(
             _("No item applies to this interaction: a finished review needs one that does.")
         )
-    try:
-        batch = interaction_qa_score_set(
-            interaction=review.interaction,
-            score=result.score,
-            by=reviewer,
-            reference=f"qa-review-{review.pk}",
-        )
-    except QAScoreRefused as refused:
-        raise ValidationError(refused.reasons) from None
-    review.status = QAReview.Status.FINISHED
-    review.score = result.score
-    review.finished_at = timezone.now()
-    review.batch = batch
-    review.save(update_fields=["status", "score", "finished_at", "batch", "updated_at"])
-    return review
+    return result.score
 
 
 def review_acknowledge(review: QAReview, *, user) -> QAReview:

@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
 from coaching.models import CoachingFlag
+from coaching.selectors.quality import agent_reviews
 from coaching.services.flags import (
     NOTE_MAX_LENGTH,
     flag_dismiss,
@@ -237,5 +238,8 @@ def my_coaching(request: HttpRequest) -> HttpResponse:
             "goals": selectors.agent_goals(agent),
             "sessions": selectors.agent_sessions(agent),
             "training": selectors.agent_training(agent),
+            "reviews_to_acknowledge": agent_reviews(agent)
+            .filter(acknowledged_at__isnull=True)
+            .count(),
         },
     )

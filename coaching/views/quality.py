@@ -1,16 +1,282 @@
-"""Quality monitoring pages: for now the QA form preview admins open from the admin."""
+"""Quality monitoring pages: a reviewer's monitoria (drafts, finished reviews, and the
+interactions they may review, searchable), the review itself (a form that works with the
+keyboard alone while a draft; every item and comment once finished), an agent's own reviews
+with their acknowledgement, and the QA form preview admins open from the admin."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
-from coaching.models import QAForm
-from performance.roles import is_admin
+from coaching.models import QAForm, QAReview
+from coaching.selectors import quality as reads
+from coaching.services.quality import (
+    review_acknowledge,
+    review_answers_save,
+    review_finish,
+    review_start,
+)
+from performance.access import agents_reviewable_by
+from performance.models import Agent, Channel
+from performance.roles import is_admin, is_agent, is_reviewer
+from performance.views.common import htmx_swap, query_errors
+
+INTERACTIONS_PER_PAGE = 25
+REVIEWS_PER_PAGE = 25
+COMMENT_MAX_LENGTH = 4000
+
+
+def _reviewer_or_404(request: HttpRequest) -> None:
+    if not is_reviewer(request.user):
+        raise Http404(gettext("Only quality analysts and team leads review interactions."))
+
+
+class InteractionQuery(forms.Form):
+    reference = forms.CharField(
+        required=False,
+        max_length=128,
+        label=_("Protocol or external id"),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    agent = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), required=False, empty_label=_("All agents"), label=_("Agent")
+    )
+    channel = forms.ModelChoiceField(
+        queryset=Channel.objects.order_by("name"),
+        required=False,
+        empty_label=_("All channels"),
+        label=_("Channel"),
+        to_field_name="code",
+    )
+    day = forms.DateField(
+        required=False, label=_("Day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, label=_("Page"))
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = agents_reviewable_by(user).order_by(
+            "user__first_name", "user__last_name", "pk"
+        )
+        self.fields["agent"].label_from_instance = lambda agent: agent.display_name
+
+
+def _filters(request: HttpRequest) -> str:
+    """The page's query without its page number, for the pagination links."""
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return filters.urlencode()
+
+
+class StartForm(forms.Form):
+    interaction = forms.IntegerField(min_value=1)
+    form = forms.ModelChoiceField(queryset=QAForm.objects.filter(active=True))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def monitoring(request: HttpRequest) -> HttpResponse:
+    """A reviewer's monitoria: their drafts, what they finished lately, and the interactions
+    they may review (by protocol or external id, agent, channel and day)."""
+    _reviewer_or_404(request)
+    query = InteractionQuery(request.GET or None, user=request.user)
+    errors: list[str] = []
+    found = reads.interactions_for_review(request.user)
+    if query.is_bound:
+        if query.is_valid():
+            data = query.cleaned_data
+            found = reads.interactions_for_review(
+                request.user,
+                reference=data["reference"],
+                agent_id=data["agent"].pk if data["agent"] else None,
+                channel=data["channel"].code if data["channel"] else "",
+                day=data["day"],
+            )
+        else:
+            errors = query_errors(query)
+    page = Paginator(found, INTERACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    forms_by_channel: dict[str, list[QAForm]] = {}
+    for interaction in page.object_list:
+        if interaction.channel not in forms_by_channel:
+            forms_by_channel[interaction.channel] = list(
+                reads.forms_for_channel(interaction.channel)
+            )
+    context = {
+        "query": query,
+        "errors": errors,
+        "page": page,
+        "rows": [
+            (interaction, forms_by_channel[interaction.channel]) for interaction in page.object_list
+        ],
+        "filters": _filters(request),
+    }
+    if htmx_swap(request):
+        return render(request, "coaching/quality.html#interactions", context)
+    context["drafts"] = reads.reviewer_drafts(request.user).order_by("-updated_at")
+    context["finished"] = reads.reviewer_finished(request.user)[:10]
+    return render(request, "coaching/quality.html", context)
+
+
+@login_required
+@require_POST
+def review_start_view(request: HttpRequest) -> HttpResponse:
+    _reviewer_or_404(request)
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("Choose an interaction and a form to review it on."))
+        return redirect("coaching:quality")
+    try:
+        review = review_start(
+            reviewer=request.user,
+            interaction_id=form.cleaned_data["interaction"],
+            form=form.cleaned_data["form"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("coaching:quality")
+    return redirect("coaching:review", review.pk)
+
+
+def _posted_answers(request: HttpRequest, review: QAReview) -> dict[str, tuple[Any, str]]:
+    """The items' answers and comments as posted; an item with neither is left out."""
+    answers: dict[str, tuple[Any, str]] = {}
+    for section in reads.review_sections(review):
+        for item in section.items:
+            answer = request.POST.get(f"answer-{item.key}", "").strip()
+            comment = request.POST.get(f"comment-{item.key}", "")[:COMMENT_MAX_LENGTH]
+            if not answer and not comment.strip():
+                continue
+            if item.kind == "scale" and answer.isdigit():
+                answers[item.key] = (int(answer), comment)
+            else:
+                answers[item.key] = (answer or None, comment)
+    return answers
+
+
+def _as_posted(item: reads.ReviewedItem, posted: dict[str, tuple[Any, str]]) -> reads.ReviewedItem:
+    if item.key not in posted:
+        return replace(item, answer="", comment="")
+    answer, comment = posted[item.key]
+    return replace(item, answer="" if answer is None else str(answer), comment=comment)
+
+
+def _review_page(
+    request: HttpRequest,
+    review: QAReview,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    posted: dict[str, tuple[Any, str]] | None = None,
+    comment: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    errors = errors or {}
+    sections = reads.review_sections(review)
+    if posted is not None:
+        # Show what was posted, not what is stored, beside the reasons it was refused.
+        sections = [
+            replace(
+                section,
+                items=[
+                    replace(_as_posted(item, posted), problems=tuple(errors.get(item.key, ())))
+                    for item in section.items
+                ],
+            )
+            for section in sections
+        ]
+    editable = review.status == QAReview.Status.DRAFT and review.reviewer_id == request.user.pk
+    context = {
+        "review": review,
+        "sections": sections,
+        "item_errors": [key for key in errors if key != "__all__"],
+        "errors": errors.get("__all__", []),
+        "editable": editable,
+        "comment": review.comment if comment is None else comment,
+        "own": review.agent.user_id == request.user.pk,
+        "points": reads.form_points(review.version.structure),
+    }
+    return render(request, "coaching/review.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = reads.review_for_user_or_404(request.user, review_id)
+    if request.method == "GET":
+        return _review_page(request, review)
+    if review.reviewer_id != request.user.pk or review.status != QAReview.Status.DRAFT:
+        raise Http404(gettext("You cannot change this review."))
+    answers = _posted_answers(request, review)
+    comment = request.POST.get("comment", "")[:COMMENT_MAX_LENGTH]
+    finishing = request.POST.get("action") == "finish"
+    try:
+        if finishing:
+            review = review_finish(review, reviewer=request.user, answers=answers, comment=comment)
+        else:
+            review_answers_save(review, reviewer=request.user, answers=answers, comment=comment)
+    except ValidationError as error:
+        problems = (
+            error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        )
+        review.refresh_from_db()
+        return _review_page(
+            request, review, errors=problems, posted=answers, comment=comment, status=400
+        )
+    if finishing:
+        messages.success(
+            request,
+            gettext("Review finished: %(agent)s's interaction now scores %(score)s.")
+            % {"agent": review.agent.display_name, "score": floatformat(review.score, "-2")},
+        )
+        return redirect("coaching:quality")
+    messages.success(request, gettext("Draft saved."))
+    return redirect("coaching:review", review.pk)
+
+
+@login_required
+@require_GET
+def my_reviews(request: HttpRequest) -> HttpResponse:
+    """An agent's finished reviews, latest first, the ones to acknowledge marked."""
+    if not is_agent(request.user):
+        raise Http404(gettext("Only agents have reviews of their own."))
+    reviews = reads.agent_reviews(request.user.agent)
+    page = Paginator(reviews, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coaching/my_reviews.html",
+        {
+            "page": page,
+            "to_acknowledge": reviews.filter(acknowledged_at__isnull=True).count(),
+            "filters": _filters(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_acknowledge_view(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = reads.review_for_user_or_404(request.user, review_id)
+    try:
+        review_acknowledge(review, user=request.user)
+    except ValidationError as error:
+        raise Http404(error.messages[0]) from None
+    messages.success(request, gettext("Review acknowledged."))
+    return redirect("coaching:review", review.pk)
 
 
 @login_required

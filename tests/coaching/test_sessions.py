@@ -545,13 +545,13 @@ def test_my_coaching_takes_the_same_queries_however_many_sessions(
     login(client, alice)
     # Session, user, agent, groups; the goals; upcoming, to acknowledge, earlier and open
     # items (each session with its coach and the agent's team in the same query); the
-    # training to do and completed.
-    with django_assert_num_queries(11):
+    # training to do and completed; the quality reviews to acknowledge.
+    with django_assert_num_queries(12):
         client.get(reverse("coaching:me"))
     for hours in (48, 72, -5):
         book(hours)
     session_record(session=book(-3), notes="x", outcome="", follow_up_on=None, held=True, by=bob)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         body = client.get(reverse("coaching:me")).content.decode()
     assert body.count('<span class="item-text">Do it</span>') == 5
 

@@ -13,7 +13,11 @@ from performance.services.ingest.batches import (
     ingest_feed_file,
     storage_root,
 )
-from performance.services.ingest.reviews import QAScoreRefused, interaction_qa_score_set
+from performance.services.ingest.reviews import (
+    QAScoreRefused,
+    interaction_qa_score_set,
+    interaction_qa_scores_set,
+)
 
 __all__ = [
     "QAScoreRefused",
@@ -27,5 +31,6 @@ __all__ = [
     "feed_batches_resume_stalled",
     "ingest_feed_file",
     "interaction_qa_score_set",
+    "interaction_qa_scores_set",
     "storage_root",
 ]

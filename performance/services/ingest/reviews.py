@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -30,21 +31,37 @@ class QAScoreRefused(Exception):
 def interaction_qa_score_set(
     *, interaction: Interaction, score: float, by: AbstractBaseUser, reference: str
 ) -> FeedBatch:
-    """Write a review's score on its interaction through a batch of the interaction's source,
-    processed at once (in the caller's transaction); `reference` names the review in the
-    stored file's name. Raises QAScoreRefused, writing nothing, when the row is refused."""
-    payload = json.dumps({"external_id": interaction.external_id, "qa_score": score}) + "\n"
-    batch = feed_batch_receive(
-        source=FeedSource.objects.get(pk=interaction.source_id),
-        stream=io.BytesIO(payload.encode()),
-        original_name=f"{reference}.jsonl",
-        format=FeedSource.Format.JSONL,
-        via=FeedBatch.Via.REVIEW,
-        uploaded_by=by,
-    )
-    if batch.status == FeedBatch.Status.RECEIVED:
-        batch = feed_batch_process(batch_id=batch.id)
-    if batch.status != FeedBatch.Status.COMPLETED or batch.rejected_count:
-        reasons = [error.reason_text for error in batch.row_errors.all()] or [batch.error_text]
-        raise QAScoreRefused(reasons)
-    return batch
+    """Write a review's score on its interaction (see interaction_qa_scores_set)."""
+    return interaction_qa_scores_set(scores=[(interaction, score)], by=by, reference=reference)[
+        interaction.source_id
+    ]
+
+
+def interaction_qa_scores_set(
+    *, scores: Sequence[tuple[Interaction, float]], by: AbstractBaseUser, reference: str
+) -> dict[int, FeedBatch]:
+    """Write reviews' scores on their interactions: one batch per source (by source id),
+    processed at once in the caller's transaction; `reference` names the reviews in the stored
+    files' names. Raises QAScoreRefused when any row is refused: the caller rolls back."""
+    rows_by_source: dict[int, list[str]] = {}
+    for interaction, score in scores:
+        row = json.dumps({"external_id": interaction.external_id, "qa_score": score})
+        rows_by_source.setdefault(interaction.source_id, []).append(row)
+    batches = {}
+    for source in FeedSource.objects.filter(pk__in=rows_by_source).order_by("pk"):
+        payload = "\n".join(rows_by_source[source.pk]) + "\n"
+        batch = feed_batch_receive(
+            source=source,
+            stream=io.BytesIO(payload.encode()),
+            original_name=f"{reference}.jsonl",
+            format=FeedSource.Format.JSONL,
+            via=FeedBatch.Via.REVIEW,
+            uploaded_by=by,
+        )
+        if batch.status == FeedBatch.Status.RECEIVED:
+            batch = feed_batch_process(batch_id=batch.id)
+        if batch.status != FeedBatch.Status.COMPLETED or batch.rejected_count:
+            reasons = [error.reason_text for error in batch.row_errors.all()]
+            raise QAScoreRefused(reasons or [batch.error_text])
+        batches[source.pk] = batch
+    return batches
