@@ -137,6 +137,24 @@ def demo_sessions_step(options: DemoOptions) -> None:
         )
 
 
+def demo_quality_step(options: DemoOptions) -> None:
+    """Two pt-BR QA forms and a few hundred reviews over the demo's months (before points
+    are awarded: the reviews' scores are part of the history points are earned on)."""
+    from django.utils import timezone
+
+    from coaching.demo_quality import demo_quality_seed
+
+    counts = demo_quality_seed(timezone.localdate(), days=options.days, seed=options.seed)
+    if counts:
+        options.success(
+            gettext(
+                "Quality monitoring: %(finished)s reviews finished (%(acknowledged)s "
+                "acknowledged), %(drafts)s drafts."
+            )
+            % counts
+        )
+
+
 def demo_training_step(options: DemoOptions) -> None:
     """Four pt-BR training modules with quizzes, assigned in every state."""
     from django.utils import timezone
@@ -155,6 +173,7 @@ def demo_training_step(options: DemoOptions) -> None:
 
 
 DEMO_STEPS = (
+    DemoStep("coaching.quality", demo_quality_step, 15),
     DemoStep("coaching.flags", demo_flags_step, 30),
     DemoStep("coaching.sessions", demo_sessions_step, 31),
     DemoStep("coaching.training", demo_training_step, 32),

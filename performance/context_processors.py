@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from performance.roles import is_admin, is_agent, is_team_lead
+from performance.roles import is_admin, is_agent, is_quality_analyst, is_team_lead
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
@@ -14,4 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         "nav_is_admin": is_admin(user),
         "nav_is_lead": is_team_lead(user),
         "nav_is_agent": is_agent(user),
+        "nav_is_analyst": is_quality_analyst(user),
     }

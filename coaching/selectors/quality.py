@@ -64,9 +64,13 @@ def interactions_for_review(
     channel: str = "",
     day: date | None = None,
 ) -> QuerySet[Interaction]:
-    """What a reviewer may pick, newest first: found by protocolo (the case id) or external
-    id (exactly, or by its start), agent, channel and local day (in the reviewer's zone)."""
+    """What a reviewer may pick, newest first: interactions of a channel some active form
+    serves, found by protocolo (the case id) or external id (exactly, or by its start),
+    agent, channel and local day (in the reviewer's zone)."""
     found = interactions_reviewable_by(user)
+    forms = QAForm.objects.filter(active=True)
+    if not forms.filter(channel__isnull=True).exists():
+        found = found.filter(channel__in=forms.values("channel_id"))
     reference = reference.strip()
     if reference:
         # Starting with it covers being it.

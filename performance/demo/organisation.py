@@ -20,7 +20,7 @@ from performance.models import (
     FeedSource,
     Team,
 )
-from performance.roles import ADMIN_GROUP, AGENT_GROUP, TEAM_LEAD_GROUP
+from performance.roles import ADMIN_GROUP, AGENT_GROUP, QUALITY_ANALYST_GROUP, TEAM_LEAD_GROUP
 from performance.services.organisation import agent_membership_open
 
 TELEPHONY_TIME_ZONE = "America/Sao_Paulo"
@@ -58,7 +58,8 @@ class DemoLogin:
 ADMIN_LOGIN = DemoLogin("Admin", "admin", "atendo-admin", "Helena", "Vieira")
 LEAD_LOGIN = DemoLogin("Team lead of Lisboa", "lead", "atendo-lead", "Marta", "Carvalho")
 AGENT_LOGIN = DemoLogin("Agent in Lisboa", "agent", "atendo-agent", "Ana", "Ferreira")
-DEMO_LOGINS = (ADMIN_LOGIN, LEAD_LOGIN, AGENT_LOGIN)
+MONITOR_LOGIN = DemoLogin("Quality analyst", "monitor", "atendo-monitor", "Paula", "Mendes")
+DEMO_LOGINS = (ADMIN_LOGIN, LEAD_LOGIN, AGENT_LOGIN, MONITOR_LOGIN)
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,15 @@ def teams_and_people(people: list[DemoPerson], *, log: Callable[[str], None]) ->
         is_superuser=True,
     )
     admin.groups.add(groups[ADMIN_GROUP])
+    monitor = _user(
+        MONITOR_LOGIN.username,
+        MONITOR_LOGIN.first_name,
+        MONITOR_LOGIN.last_name,
+        login=MONITOR_LOGIN,
+    )
+    monitor.groups.add(groups[QUALITY_ANALYST_GROUP])
+    for team in teams.values():
+        team.quality_analysts.add(monitor)
     created = 0
     for person in people:
         login = AGENT_LOGIN if person.username == AGENT_LOGIN.username else None
@@ -338,7 +348,7 @@ def teams_and_people(people: list[DemoPerson], *, log: Callable[[str], None]) ->
         created += was_created
     log(
         f"Organisation: {len(teams)} teams, {len(people)} agents ({created} new), "
-        f"{len(DEMO_TEAMS)} team leads and an admin"
+        f"{len(DEMO_TEAMS)} team leads, a quality analyst and an admin"
     )
 
 

@@ -76,7 +76,7 @@ class TestMonitoringPage:
         client.logout()
         assert client.get(url).status_code == 302
 
-    def test_search_by_protocol_swaps_the_table(self, client, monitor, call, paulo, source):
+    def test_search_by_protocol_swaps_the_table(self, client, monitor, call, paulo, source, form):
         InteractionFactory(agent=paulo, source=source, channel="phone", external_id="SP-999")
         client.force_login(monitor)
         page = client.get(

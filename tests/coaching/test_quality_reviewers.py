@@ -11,8 +11,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from coaching.models import QAForm
 from coaching.selectors import interactions_for_review
 from performance.access import interactions_reviewable_by, teams_reviewed_by
+from performance.models import Channel
 from performance.roles import QUALITY_ANALYST_GROUP, is_quality_analyst, is_team_lead
 from tests.factories import InteractionFactory, make_quality_analyst
 
@@ -71,6 +73,8 @@ def test_nobody_reviews_their_own_interactions(calls, lisbon, alice):
 def test_reviewers_find_an_interaction_by_protocolo_external_id_agent_channel_and_day(
     calls, alice, maria, dave, settings
 ):
+    QAForm.objects.create(name="Every channel")
+
     def found(**filters) -> list[str]:
         return list(interactions_for_review(dave, **filters).values_list("external_id", flat=True))
 
@@ -89,6 +93,21 @@ def test_reviewers_find_an_interaction_by_protocolo_external_id_agent_channel_an
         assert found(day=date(2026, 11, 10)) == []
     with timezone.override("UTC"):
         assert found(day=date(2026, 11, 10)) == ["L-1"]
+
+
+def test_only_interactions_of_a_channel_some_active_form_serves_are_offered(calls, dave):
+    def found() -> set[str]:
+        return set(interactions_for_review(dave).values_list("external_id", flat=True))
+
+    assert found() == set()  # no form yet
+    chat = Channel.objects.get_or_create(code="chat", defaults={"name": "Chat"})[0]
+    form = QAForm.objects.create(name="Chat", channel=chat)
+    assert found() == {"L-2"}
+    form.active = False
+    form.save()
+    assert found() == set()
+    QAForm.objects.create(name="Every channel")
+    assert found() == {"L-1", "L-2", "S-1"}
 
 
 def test_a_quality_analyst_signs_in_to_a_home_and_opens_no_agent_or_lead_page(

@@ -1,0 +1,339 @@
+"""The demo's quality monitoring: two pt-BR QA forms (voice and chat), a few hundred reviews
+over the demo's months by the quality analyst and the team leads, through the real services
+(each score written on its interaction as a review batch), some drafts, and the agents'
+acknowledgements. Reviews are dated a day or two after the interaction they score."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from coaching.models import QAForm, QAItem, QAReview, QASection
+from coaching.services.quality import (
+    NO,
+    NOT_APPLICABLE,
+    YES,
+    review_answers_save,
+    review_start,
+    reviews_finish,
+    version_rules,
+)
+from performance.demo import AGENT_LOGIN, MONITOR_LOGIN
+from performance.models import Agent, Channel, Interaction, Team
+
+# (section title, items): an item is its fields plus "miss", the comment a reviewer writes
+# when it is missed.
+VOICE_FORM = {
+    "name": "Monitoria de voz",
+    "channel": "phone",
+    "description": "Roteiro de monitoria das ligações receptivas (SAC e suporte).",
+    "sections": [
+        (
+            "Abertura",
+            [
+                {
+                    "text": "Saudação padrão com o nome do atendente e da empresa",
+                    "weight": 2,
+                    "guidance": "“Bom dia, Atendo, Ana falando. Como posso ajudar?”",
+                    "miss": "Atendeu só com “alô”, sem se apresentar.",
+                },
+                {
+                    "text": "Confirmou a identidade do cliente antes de tratar da conta (LGPD)",
+                    "weight": 2,
+                    "critical": True,
+                    "allows_na": False,
+                    "guidance": "Três dados: nome completo, parte do CPF e data de nascimento. "
+                    "Nunca ler dados da conta para o cliente confirmar.",
+                    "miss": "Leu o CPF completo para o cliente confirmar.",
+                },
+            ],
+        ),
+        (
+            "Diagnóstico",
+            [
+                {
+                    "text": "Escuta ativa: deixou o cliente explicar sem interromper",
+                    "kind": QAItem.Kind.SCALE,
+                    "scale_max": 5,
+                    "weight": 3,
+                    "miss": "Interrompeu o cliente algumas vezes antes de entender o problema.",
+                },
+                {
+                    "text": "Sondagem: fez as perguntas certas para entender o motivo do contato",
+                    "weight": 3,
+                    "miss": "Não perguntou desde quando o problema acontece.",
+                },
+            ],
+        ),
+        (
+            "Solução",
+            [
+                {
+                    "text": "Informação correta e completa, conforme a base de conhecimento",
+                    "weight": 4,
+                    "miss": "Informou prazo de estorno de 5 dias; o correto são 2 faturas.",
+                },
+                {
+                    "text": "Resolveu no primeiro contato ou explicou o prazo de retorno",
+                    "weight": 3,
+                    "miss": "Encerrou sem dizer quando o cliente teria retorno.",
+                },
+                {
+                    "text": "Ofereceu o autoatendimento (app ou URA) para a próxima vez",
+                    "weight": 1,
+                    "bonus": True,
+                    "miss": "",
+                },
+            ],
+        ),
+        (
+            "Encerramento e postura",
+            [
+                {
+                    "text": "Resumiu o combinado e confirmou o entendimento do cliente",
+                    "weight": 2,
+                    "miss": "Faltou recapitular o que foi combinado.",
+                },
+                {
+                    "text": "Informou o número de protocolo",
+                    "weight": 2,
+                    "miss": "Não informou o protocolo no encerramento.",
+                },
+                {
+                    "text": "Tratamento cordial, sem termos inadequados ou tom ríspido",
+                    "weight": 2,
+                    "critical": True,
+                    "allows_na": False,
+                    "miss": "Tom ríspido quando o cliente pediu para falar com o supervisor.",
+                },
+            ],
+        ),
+    ],
+}
+
+CHAT_FORM = {
+    "name": "Monitoria de chat",
+    "channel": "chat",
+    "description": "Roteiro de monitoria dos atendimentos por chat e mensageria.",
+    "sections": [
+        (
+            "Abertura",
+            [
+                {
+                    "text": "Primeira resposta personalizada, sem só colar a macro",
+                    "weight": 2,
+                    "miss": "Respondeu só com a macro padrão, sem usar o nome do cliente.",
+                },
+                {
+                    "text": "Não pediu dados sensíveis pelo chat (senha, cartão completo)",
+                    "weight": 2,
+                    "critical": True,
+                    "allows_na": False,
+                    "miss": "Pediu o número completo do cartão pelo chat.",
+                },
+            ],
+        ),
+        (
+            "Comunicação",
+            [
+                {
+                    "text": "Português correto, sem abreviações nem gírias",
+                    "kind": QAItem.Kind.SCALE,
+                    "scale_max": 5,
+                    "weight": 3,
+                    "miss": "Usou “vc” e “blz” em duas mensagens.",
+                },
+                {
+                    "text": "Tempo entre as mensagens adequado (avisou quando precisou pesquisar)",
+                    "weight": 2,
+                    "miss": "Ficou 6 minutos sem responder e sem avisar que estava pesquisando.",
+                },
+            ],
+        ),
+        (
+            "Solução",
+            [
+                {
+                    "text": "Solução correta e completa na mesma conversa",
+                    "weight": 4,
+                    "miss": "Transferiu para o telefone um caso que podia resolver no chat.",
+                },
+                {
+                    "text": "Enviou o link de autoatendimento certo",
+                    "weight": 1,
+                    "bonus": True,
+                    "miss": "",
+                },
+            ],
+        ),
+        (
+            "Encerramento",
+            [
+                {
+                    "text": "Despedida cordial com o número de protocolo",
+                    "weight": 2,
+                    "miss": "Encerrou a conversa sem despedida nem protocolo.",
+                },
+            ],
+        ),
+    ],
+}
+
+OVERALL = (
+    "Bom atendimento no geral; atenção aos pontos comentados.",
+    "Atendimento seguro e cordial. Parabéns!",
+    "Cliente saiu satisfeito, mas o roteiro de encerramento ficou incompleto.",
+    "Precisa reforçar o procedimento de confirmação de dados.",
+    "Ótima condução do diagnóstico.",
+)
+# Reviews per agent per 30 days, how many the analyst leaves as drafts, and the share the
+# leads review themselves.
+REVIEWS_PER_MONTH = 3
+DRAFTS = 4
+LEAD_SHARE = 0.15
+
+
+def demo_forms() -> list[QAForm]:
+    """The two forms, created once (an existing one of the same name is kept as it is)."""
+    forms = []
+    for spec in (VOICE_FORM, CHAT_FORM):
+        channel = Channel.objects.filter(code=spec["channel"]).first()
+        form, created = QAForm.objects.get_or_create(
+            name=spec["name"], defaults={"channel": channel, "description": spec["description"]}
+        )
+        if created:
+            for position, (title, items) in enumerate(spec["sections"], start=1):
+                section = QASection.objects.create(form=form, title=title, position=position)
+                for item_position, item in enumerate(items, start=1):
+                    fields = {key: value for key, value in item.items() if key != "miss"}
+                    QAItem.objects.create(section=section, position=item_position, **fields)
+        forms.append(form)
+    return forms
+
+
+def _misses() -> dict[str, str]:
+    return {
+        item["text"]: item["miss"]
+        for spec in (VOICE_FORM, CHAT_FORM)
+        for _title, items in spec["sections"]
+        for item in items
+    }
+
+
+@transaction.atomic
+def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
+    """Returns how many reviews it finished, left as drafts and were acknowledged (nothing
+    when the demo's analyst is missing or reviews exist already)."""
+    monitor = get_user_model().objects.filter(username=MONITOR_LOGIN.username).first()
+    if monitor is None or QAReview.objects.exists():
+        return {}
+    forms = {form.channel_id: form for form in demo_forms()}
+    rng = random.Random(f"{seed}|quality")
+    leads = {team.pk: team.leads.order_by("pk").first() for team in Team.objects.all()}
+    closed_before = timezone.make_aware(datetime.combine(today - timedelta(days=2), time.min))
+    per_agent = max(1, round(REVIEWS_PER_MONTH * days / 30))
+    chosen: list[tuple[Interaction, Any]] = []
+    for agent in Agent.objects.filter(team__isnull=False, active=True).order_by("pk"):
+        candidates = list(
+            Interaction.objects.filter(
+                agent=agent, channel__in=list(forms), started_at__lt=closed_before
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for interaction_id in rng.sample(candidates, min(per_agent, len(candidates))):
+            lead = leads.get(agent.team_id)
+            reviewer = lead if lead is not None and rng.random() < LEAD_SHARE else monitor
+            chosen.append((interaction_id, reviewer))
+    misses = _misses()
+    skill: dict[int, float] = defaultdict(lambda: rng.uniform(0.72, 0.96))
+    by_reviewer: dict[int, list[QAReview]] = defaultdict(list)
+    reviewers = {}
+    dated: dict[int, datetime] = {}
+    for interaction_id, reviewer in chosen:
+        interaction = Interaction.objects.get(pk=interaction_id)
+        review = review_start(
+            reviewer=reviewer, interaction_id=interaction_id, form=forms[interaction.channel]
+        )
+        answers = _answers(review, skill[interaction.agent_id], rng, misses)
+        review_answers_save(review, reviewer=reviewer, answers=answers, comment=rng.choice(OVERALL))
+        by_reviewer[reviewer.pk].append(review)
+        reviewers[reviewer.pk] = reviewer
+        dated[review.pk] = interaction.started_at + timedelta(hours=rng.randint(20, 60))
+    drafts = sorted(by_reviewer[monitor.pk], key=lambda review: dated[review.pk])[-DRAFTS:]
+    draft_ids = {review.pk for review in drafts}
+    finished: list[QAReview] = []
+    for reviewer_id, reviews in sorted(by_reviewer.items()):
+        to_finish = [review for review in reviews if review.pk not in draft_ids]
+        finished += reviews_finish(
+            to_finish, reviewer=reviewers[reviewer_id], reference=f"demo-reviews-{reviewer_id}"
+        )
+    acknowledged = _backdate(finished, drafts, dated, today, rng)
+    return {"finished": len(finished), "drafts": len(drafts), "acknowledged": acknowledged}
+
+
+def _answers(
+    review: QAReview, skill: float, rng: random.Random, misses: dict[str, str]
+) -> dict[str, tuple[Any, str]]:
+    texts = {
+        item["key"]: item["text"]
+        for section in review.version.structure["sections"]
+        for item in section["items"]
+    }
+    answers: dict[str, tuple[Any, str]] = {}
+    for rule in version_rules(review.version):
+        miss = misses.get(texts[rule.key], "")
+        if rule.allows_na and not rule.bonus and rng.random() < 0.08:
+            answers[rule.key] = (NOT_APPLICABLE, "")
+        elif rule.kind == QAItem.Kind.SCALE:
+            value = max(0, min(rule.scale_max, round(rule.scale_max * rng.gauss(skill, 0.12))))
+            answers[rule.key] = (value, miss if value < rule.scale_max - 1 else "")
+        elif rule.critical:
+            failed = rng.random() < 0.025
+            answers[rule.key] = (NO, miss) if failed else (YES, "")
+        elif rng.random() < (skill - 0.25 if rule.bonus else skill):
+            answers[rule.key] = (YES, "")
+        else:
+            answers[rule.key] = (NO, miss)
+    return answers
+
+
+def _backdate(
+    finished: list[QAReview],
+    drafts: list[QAReview],
+    dated: dict[int, datetime],
+    today: date,
+    rng: random.Random,
+) -> int:
+    """Date each review after its interaction, as if done over the months (only the demo
+    does this), and acknowledge most older ones; the demo agent keeps a couple to read."""
+    now = timezone.now()
+    week_ago = now - timedelta(days=7)
+    demo_agent_latest = sorted(
+        (review for review in finished if review.agent.user.username == AGENT_LOGIN.username),
+        key=lambda review: dated[review.pk],
+    )[-2:]
+    keep_unread = {review.pk for review in demo_agent_latest}
+    acknowledged = 0
+    for review in finished:
+        when = min(dated[review.pk], now)
+        ack = None
+        if review.pk not in keep_unread and when < week_ago and rng.random() < 0.8:
+            ack = when + timedelta(hours=rng.randint(2, 72))
+            acknowledged += 1
+        QAReview.objects.filter(pk=review.pk).update(
+            created_at=when - timedelta(minutes=25),
+            updated_at=when,
+            finished_at=when,
+            acknowledged_at=ack,
+        )
+    for review in drafts:
+        when = min(dated[review.pk], now)
+        QAReview.objects.filter(pk=review.pk).update(created_at=when, updated_at=when)
+    return acknowledged

@@ -1,0 +1,49 @@
+"""The demo's monitoria (issue 10 §6): two pt-BR forms (voice and chat), reviews through the
+real services (each score on its interaction via a review batch), drafts left for the
+analyst, acknowledgements, and a demo analyst who signs in to it; seeding again adds none."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from coaching.models import QAForm, QAReview
+from performance.models import FeedBatch, Interaction
+
+pytestmark = pytest.mark.django_db
+
+
+def seed_demo() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--days", "20", "--agents", "6", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_reviews_interactions_on_two_pt_br_forms(client):
+    output = seed_demo()
+    assert set(QAForm.objects.values_list("name", "channel_id")) == {
+        ("Monitoria de voz", "phone"),
+        ("Monitoria de chat", "chat"),
+    }
+    finished = QAReview.objects.filter(status="finished")
+    assert finished.count() >= 6 * 2 - 4 and QAReview.objects.filter(status="draft").count() == 4
+    assert f"{finished.count()} reviews finished" in output
+    assert finished.filter(acknowledged_at__isnull=False).exists()
+    assert all(review.finished_at > review.interaction.started_at for review in finished)
+    # Each score is on its interaction, written by a review batch.
+    for review in finished.select_related("interaction", "batch"):
+        assert review.interaction.qa_score == review.score and review.interaction.qa_reviewed
+        assert review.batch.via == FeedBatch.Via.REVIEW
+    reviewers = set(finished.values_list("reviewer__username", flat=True))
+    assert "monitor" in reviewers
+    assert finished.values("interaction").annotate(n=Count("pk")).filter(n__gt=1).count() == 0
+    assert Interaction.objects.filter(qa_reviewed=True).count() == finished.count()
+
+    assert client.login(username="monitor", password="atendo-monitor")
+    assert "Monitoria de voz" in client.get("/coaching/quality/").content.decode()
+
+    seed_demo()
+    assert QAReview.objects.filter(status="finished").count() == finished.count()
