@@ -266,7 +266,7 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
         by_reviewer[reviewer.pk].append(review)
         reviewers[reviewer.pk] = reviewer
         dated[review.pk] = interaction.started_at + timedelta(hours=rng.randint(20, 60))
-    drafts = sorted(by_reviewer[monitor.pk], key=lambda review: dated[review.pk])[-DRAFTS:]
+    drafts = sorted(by_reviewer.get(monitor.pk, []), key=lambda review: dated[review.pk])[-DRAFTS:]
     draft_ids = {review.pk for review in drafts}
     finished: list[QAReview] = []
     for reviewer_id, reviews in sorted(by_reviewer.items()):

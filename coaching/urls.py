@@ -37,6 +37,16 @@ urlpatterns = [
         quality.review_acknowledge_view,
         name="review-acknowledge",
     ),
+    path(
+        "quality/reviews/<int:review_id>/dispute/",
+        quality.review_dispute_view,
+        name="review-dispute",
+    ),
+    path(
+        "quality/disputes/<int:dispute_id>/decide/",
+        quality.dispute_decide_view,
+        name="dispute-decide",
+    ),
     path("quality/forms/<int:form_id>/preview/", quality.qa_form_preview, name="qa-form-preview"),
     path("sessions/", sessions.session_list, name="sessions"),
     path("sessions/new/", sessions.session_new, name="session-new"),

@@ -77,6 +77,8 @@ def reference_rows(transactional_db) -> None:
     transactional database (flushed after every such test)."""
     migration = importlib.import_module("performance.migrations.0002_roles_and_channels")
     migration.create_groups_and_channels(apps, None)
+    analysts = importlib.import_module("performance.migrations.0018_team_quality_analysts")
+    analysts.create_quality_analyst_group(apps, None)
 
 
 @pytest.fixture

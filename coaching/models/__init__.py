@@ -3,6 +3,7 @@
 from coaching.models.flags import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.models.quality import (
     QAAnswer,
+    QADispute,
     QAForm,
     QAFormVersion,
     QAItem,
@@ -30,6 +31,7 @@ __all__ = [
     "Lesson",
     "LessonDone",
     "QAAnswer",
+    "QADispute",
     "QAForm",
     "QAFormVersion",
     "QAItem",

@@ -27,6 +27,21 @@ class QAForm(models.Model):
     )
     description = models.TextField(blank=True, verbose_name=_("description"))
     active = models.BooleanField(default=True, verbose_name=_("active"))
+    dispute_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(90)],
+        help_text=_(
+            "Days the agent has to contest a finished review (and again after each decision); "
+            "0: its reviews cannot be contested."
+        ),
+        verbose_name=_("dispute window (days)"),
+    )
+    dispute_rounds = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("How many times one review may be contested."),
+        verbose_name=_("dispute rounds"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -208,3 +223,62 @@ class QAAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.answer}"
+
+
+class QADispute(models.Model):
+    """An agent contesting items of a finished review, and the decision on it: accepted (the
+    decider changes those answers, so the score and its periods change) or rejected with a
+    reason. One open at a time per review; rounds limited by the form's dispute_rounds."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    review = models.ForeignKey(
+        QAReview, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("review")
+    )
+    round = models.PositiveSmallIntegerField(verbose_name=_("round"))
+    # The keys of the contested items in the review's form version.
+    items = models.JSONField(verbose_name=_("contested items"))
+    comment = models.TextField(verbose_name=_("agent's comment"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    opened_at = models.DateTimeField(auto_now_add=True, verbose_name=_("opened at"))
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    # What an accepted dispute changed: item key -> [answer before, answer after].
+    changes = models.JSONField(default=dict, blank=True, verbose_name=_("answers changed"))
+    score_before = models.FloatField(null=True, blank=True, verbose_name=_("score before"))
+    score_after = models.FloatField(null=True, blank=True, verbose_name=_("score after"))
+
+    class Meta:
+        ordering = ["review", "round"]
+        verbose_name = _("QA dispute")
+        verbose_name_plural = _("QA disputes")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "round"], name="qa_dispute_round_once"),
+            models.UniqueConstraint(
+                fields=["review"],
+                condition=models.Q(status="open"),
+                name="qa_dispute_one_open_per_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review} · {self.round}"

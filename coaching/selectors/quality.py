@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from coaching.models import QAForm, QAItem, QAReview
+from coaching.models import QADispute, QAForm, QAItem, QAReview
 from performance.access import interactions_reviewable_by, teams_reviewed_by
 from performance.models import Agent, Interaction
 from performance.roles import is_admin
@@ -113,6 +113,24 @@ def review_for_user_or_404(user: AbstractBaseUser, review_id: int) -> QAReview:
     if review is None:
         raise Http404(gettext("No such review"))
     return review
+
+
+def may_decide_dispute(user: AbstractBaseUser, review: QAReview) -> bool:
+    """Who decides a dispute of a review: an admin, or another reviewer of the agent's team
+    (a quality analyst or its supervisor), never the one who wrote it."""
+    if review.reviewer_id == user.pk:
+        return False
+    return is_admin(user) or teams_reviewed_by(user).filter(pk=review.agent.team_id).exists()
+
+
+def disputes_to_decide(user: AbstractBaseUser) -> QuerySet[QADispute]:
+    """The open disputes the user decides, oldest first."""
+    disputes = QADispute.objects.select_related(
+        "review__agent__user", "review__agent__team", "review__version__form", "review__interaction"
+    ).filter(status=QADispute.Status.OPEN)
+    if not is_admin(user):
+        disputes = disputes.filter(review__agent__team__in=teams_reviewed_by(user))
+    return disputes.exclude(review__reviewer=user).order_by("opened_at", "pk")
 
 
 def reviewer_drafts(user: AbstractBaseUser) -> QuerySet[QAReview]:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
 from coaching.selectors.quality import form_structure
 from performance.access import interactions_reviewable_by
+from performance.models import FeedBatch
 from performance.services.ingest import QAScoreRefused, interaction_qa_scores_set
 
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
@@ -239,14 +240,7 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
     )
     for review in locked:
         review.score = _finished_score(review, reviewer=reviewer)
-    try:
-        batches = interaction_qa_scores_set(
-            scores=[(review.interaction, review.score) for review in locked],
-            by=reviewer,
-            reference=reference,
-        )
-    except QAScoreRefused as refused:
-        raise ValidationError(refused.reasons) from None
+    batches = review_scores_write(locked, by=reviewer, reference=reference)
     now = timezone.now()
     for review in locked:
         review.status = QAReview.Status.FINISHED
@@ -256,6 +250,19 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
         locked, ["status", "score", "finished_at", "batch", "updated_at"], batch_size=500
     )
     return locked
+
+
+def review_scores_write(reviews: Sequence[QAReview], *, by, reference: str) -> dict[int, FeedBatch]:
+    """Write the reviews' scores on their interactions through performance's audited write
+    path (one batch per source, by source id); ValidationError with the reasons if refused."""
+    try:
+        return interaction_qa_scores_set(
+            scores=[(review.interaction, review.score) for review in reviews],
+            by=by,
+            reference=reference,
+        )
+    except QAScoreRefused as refused:
+        raise ValidationError(refused.reasons) from None
 
 
 def _finished_score(review: QAReview, *, reviewer) -> float:

@@ -22,13 +22,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
-from coaching.models import QAForm, QAReview
+from coaching.models import QADispute, QAForm, QAReview
 from coaching.selectors import quality as reads
 from coaching.services.quality import (
     review_acknowledge,
     review_answers_save,
     review_finish,
     review_start,
+)
+from coaching.services.quality_disputes import (
+    dispute_accept,
+    dispute_deadline,
+    dispute_open,
+    dispute_reject,
 )
 from performance.access import agents_reviewable_by
 from performance.models import Agent, Channel
@@ -128,6 +134,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     if htmx_swap(request):
         return render(request, "coaching/quality.html#interactions", context)
     context["drafts"] = reads.reviewer_drafts(request.user).order_by("-updated_at")
+    context["disputes"] = reads.disputes_to_decide(request.user)
     context["finished"] = reads.reviewer_finished(request.user)[:10]
     return render(request, "coaching/quality.html", context)
 
@@ -183,6 +190,8 @@ def _review_page(
     errors: dict[str, list[str]] | None = None,
     posted: dict[str, tuple[Any, str]] | None = None,
     comment: str | None = None,
+    dispute_errors: dict[str, list[str]] | None = None,
+    dispute_comment: str = "",
     status: int = 200,
 ) -> HttpResponse:
     errors = errors or {}
@@ -200,14 +209,27 @@ def _review_page(
             for section in sections
         ]
     editable = review.status == QAReview.Status.DRAFT and review.reviewer_id == request.user.pk
+    disputes = list(review.disputes.select_related("decided_by").order_by("round"))
+    open_dispute = next((d for d in disputes if d.status == QADispute.Status.OPEN), None)
+    deciding = open_dispute is not None and reads.may_decide_dispute(request.user, review)
+    own = review.agent.user_id == request.user.pk
+    items = {item.key: item for section in sections for item in section.items}
     context = {
+        "disputes": [
+            (dispute, [items[key] for key in dispute.items if key in items]) for dispute in disputes
+        ],
+        "dispute_deadline": dispute_deadline(review) if own else None,
+        "deciding": open_dispute if deciding else None,
+        "contested": [items[key] for key in open_dispute.items if key in items] if deciding else [],
+        "dispute_errors": dispute_errors or {},
+        "dispute_comment": dispute_comment,
         "review": review,
         "sections": sections,
         "item_errors": [key for key in errors if key != "__all__"],
         "errors": errors.get("__all__", []),
         "editable": editable,
         "comment": review.comment if comment is None else comment,
-        "own": review.agent.user_id == request.user.pk,
+        "own": own,
         "points": reads.form_points(review.version.structure),
     }
     return render(request, "coaching/review.html", context, status=status)
@@ -276,6 +298,64 @@ def review_acknowledge_view(request: HttpRequest, review_id: int) -> HttpRespons
     except ValidationError as error:
         raise Http404(error.messages[0]) from None
     messages.success(request, gettext("Review acknowledged."))
+    return redirect("coaching:review", review.pk)
+
+
+def _problems(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+
+
+@login_required
+@require_POST
+def review_dispute_view(request: HttpRequest, review_id: int) -> HttpResponse:
+    """The agent contests items of their finished review."""
+    review = reads.review_for_user_or_404(request.user, review_id)
+    if review.agent.user_id != request.user.pk:
+        raise Http404(gettext("Only the reviewed agent contests a review."))
+    comment = request.POST.get("comment", "")[:COMMENT_MAX_LENGTH]
+    try:
+        dispute_open(review, user=request.user, items=request.POST.getlist("item"), comment=comment)
+    except ValidationError as error:
+        return _review_page(
+            request,
+            review,
+            dispute_errors=_problems(error),
+            dispute_comment=comment,
+            status=400,
+        )
+    messages.success(request, gettext("Dispute sent: you will be told of the decision."))
+    return redirect("coaching:review", review.pk)
+
+
+@login_required
+@require_POST
+def dispute_decide_view(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """Accept (with the contested items' new answers) or reject (with a reason) a dispute."""
+    dispute = (
+        QADispute.objects.filter(pk=dispute_id, review__in=reads.reviews_visible_to(request.user))
+        .select_related("review")
+        .first()
+    )
+    if dispute is None or not reads.may_decide_dispute(request.user, dispute.review):
+        raise Http404(gettext("No such dispute"))
+    review = reads.review_for_user_or_404(request.user, dispute.review_id)
+    reason = request.POST.get("reason", "")[:COMMENT_MAX_LENGTH]
+    try:
+        if request.POST.get("action") == "accept":
+            answers = {
+                key: value
+                for key, value in _posted_answers(request, review).items()
+                if key in dispute.items
+            }
+            dispute_accept(dispute, user=request.user, answers=answers, reason=reason)
+            messages.success(request, gettext("Dispute accepted: the review's score changed."))
+        else:
+            dispute_reject(dispute, user=request.user, reason=reason)
+            messages.success(request, gettext("Dispute rejected: the review stands."))
+    except ValidationError as error:
+        return _review_page(
+            request, review, dispute_errors=_problems(error), dispute_comment=reason, status=400
+        )
     return redirect("coaching:review", review.pk)
 
 

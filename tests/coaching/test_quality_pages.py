@@ -286,3 +286,76 @@ class TestHomePanel:
         for user in (paulo.user, dave):
             client.force_login(user)
             assert 'data-testid="home-quality"' not in client.get(reverse("home")).content.decode()
+
+
+class TestDisputePages:
+    def test_the_agent_contests_an_item_from_the_review_page(self, client, finished, paulo):
+        _greeting, empathy = keys(finished)
+        client.force_login(paulo.user)
+        url = reverse("coaching:review", args=[finished.pk])
+        assert 'data-testid="dispute-form"' in client.get(url).content.decode()
+        refused = client.post(
+            reverse("coaching:review-dispute", args=[finished.pk]), {"item": [empathy]}
+        )
+        assert refused.status_code == 400
+        assert "Say why you contest these items." in refused.content.decode()
+        response = client.post(
+            reverse("coaching:review-dispute", args=[finished.pk]),
+            {"item": [empathy], "comment": "Fui empático"},
+        )
+        assert response.status_code == 302
+        html = client.get(url).content.decode()
+        assert "Fui empático" in html and 'data-testid="dispute-form"' not in html
+        assert finished.disputes.get().items == [empathy]
+
+    def test_only_the_agent_contests(self, client, finished, carol, alice, monitor):
+        url = reverse("coaching:review-dispute", args=[finished.pk])
+        for user, status in [(carol, 404), (monitor, 404), (alice.user, 404)]:
+            client.force_login(user)
+            assert client.post(url, {"item": keys(finished), "comment": "x"}).status_code == status
+        assert not finished.disputes.exists()
+
+    def test_the_supervisor_decides_from_the_monitoria(self, client, finished, paulo, carol, call):
+        from coaching.services.quality_disputes import dispute_open
+
+        greeting, empathy = keys(finished)
+        dispute = dispute_open(finished, user=paulo.user, items=[empathy], comment="Fui empático")
+        client.force_login(carol)
+        html = client.get(reverse("coaching:quality")).content.decode()
+        assert 'data-testid="disputes-to-decide"' in html
+        page = client.get(reverse("coaching:review", args=[finished.pk])).content.decode()
+        assert 'data-testid="decide-form"' in page and f"contested-{empathy}" in page
+        decide = reverse("coaching:dispute-decide", args=[dispute.pk])
+        unchanged = client.post(decide, {"action": "accept", f"answer-{empathy}": "3"})
+        assert unchanged.status_code == 400 and "Change at least one" in unchanged.content.decode()
+        response = client.post(
+            decide,
+            {"action": "accept", f"answer-{empathy}": "5", f"answer-{greeting}": "no"},
+        )
+        assert response.status_code == 302
+        finished.refresh_from_db()
+        call.refresh_from_db()
+        assert finished.score == call.qa_score == 100.0  # the greeting was not contested
+        assert finished.answers.get(key=greeting).answer == "yes"
+
+    def test_a_rejection_needs_a_reason(self, client, finished, paulo, carol):
+        from coaching.services.quality_disputes import dispute_open
+
+        dispute = dispute_open(finished, user=paulo.user, items=keys(finished), comment="x")
+        client.force_login(carol)
+        decide = reverse("coaching:dispute-decide", args=[dispute.pk])
+        assert client.post(decide, {"action": "reject"}).status_code == 400
+        assert client.post(decide, {"action": "reject", "reason": "Mantida"}).status_code == 302
+        dispute.refresh_from_db()
+        assert (dispute.status, dispute.reason) == ("rejected", "Mantida")
+
+    def test_who_may_not_decide(self, client, finished, paulo, monitor, bob, alice):
+        from coaching.services.quality_disputes import dispute_open
+
+        dispute = dispute_open(finished, user=paulo.user, items=keys(finished), comment="x")
+        decide = reverse("coaching:dispute-decide", args=[dispute.pk])
+        for user in (monitor, bob, alice.user, paulo.user):
+            client.force_login(user)
+            assert client.post(decide, {"action": "reject", "reason": "no"}).status_code == 404
+        dispute.refresh_from_db()
+        assert dispute.status == "open"

@@ -83,9 +83,10 @@ def page(name: str, request) -> str:
         # + the agent's points balance, the levels, the leaderboards, badges and streaks
         # (rewards' home panel; two more per board shown: tests/rewards/test_leaderboards.py)
         # and their coaching goals (coaching's); a lead's: the open flags of their teams and
-        # the next sessions booked with their agents.
+        # the next sessions booked with their agents, and their monitoria (the reviews they
+        # are writing, the teams they review).
         ("home", "alice", 12),
-        ("home", "bob", 9),
+        ("home", "bob", 11),
         ("home", "dave", 9),
     ],
 )

@@ -113,12 +113,13 @@ def test_the_demo_logins_work_and_are_printed(seeded, client):
 
 
 def test_interactions_are_loaded_through_the_ingest_service(seeded):
-    batches = FeedBatch.objects.all()
+    batches = FeedBatch.objects.filter(via=FeedBatch.Via.SEED)
     end = timezone.localdate() - timedelta(days=1)
     start = end - timedelta(days=DAYS - 1)
 
-    assert {batch.via for batch in batches} == {FeedBatch.Via.SEED}
-    assert {batch.status for batch in batches} == {FeedBatch.Status.COMPLETED}
+    # Besides the seed's files, only the demo's QA reviews write facts (their scores).
+    assert set(FeedBatch.objects.values_list("via", flat=True)) == {"seed", "review"}
+    assert set(FeedBatch.objects.values_list("status", flat=True)) == {"completed"}
     assert all(batch.stored_path and batch.checksum_sha256 for batch in batches)
     assert sum(batch.created_count for batch in batches) == Interaction.objects.count()
     expected = AGENTS * DAYS * 25 + 4
@@ -156,7 +157,9 @@ def test_the_late_survey_batch_corrects_older_facts(seeded):
         0,
     )
     corrected = Interaction.objects.filter(batch_id=batch.id)
-    assert corrected.count() == batch.rows_read
+    # A fact a demo QA review scored afterwards names the review's batch instead.
+    reviewed = Interaction.objects.filter(qa_reviewed=True).count()
+    assert batch.rows_read - reviewed <= corrected.count() <= batch.rows_read
     assert not corrected.filter(csat__isnull=True).exists()
     assert not corrected.filter(channel="").exists()
     cutoff = timezone.now() - timedelta(days=2)
