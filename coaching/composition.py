@@ -149,7 +149,8 @@ def demo_quality_step(options: DemoOptions) -> None:
         options.success(
             gettext(
                 "Quality monitoring: %(finished)s reviews finished (%(acknowledged)s "
-                "acknowledged), %(drafts)s drafts."
+                "acknowledged), %(drafts)s drafts; disputes: %(disputes_open)s open, "
+                "%(disputes_accepted)s accepted, %(disputes_rejected)s rejected."
             )
             % counts
         )

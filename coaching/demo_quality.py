@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from coaching.models import QAForm, QAItem, QAReview, QASection
+from coaching.models import QADispute, QAForm, QAItem, QAReview, QASection
 from coaching.services.quality import (
     NO,
     NOT_APPLICABLE,
@@ -24,6 +24,7 @@ from coaching.services.quality import (
     reviews_finish,
     version_rules,
 )
+from coaching.services.quality_disputes import dispute_accept, dispute_open, dispute_reject
 from performance.demo import AGENT_LOGIN, MONITOR_LOGIN
 from performance.models import Agent, Channel, Interaction, Team
 
@@ -239,15 +240,20 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
     closed_before = timezone.make_aware(datetime.combine(today - timedelta(days=2), time.min))
     per_agent = max(1, round(REVIEWS_PER_MONTH * days / 30))
     chosen: list[tuple[Interaction, Any]] = []
-    for agent in Agent.objects.filter(team__isnull=False, active=True).order_by("pk"):
+    agents = Agent.objects.select_related("user").filter(team__isnull=False, active=True)
+    for agent in agents.order_by("pk"):
         candidates = list(
             Interaction.objects.filter(
                 agent=agent, channel__in=list(forms), started_at__lt=closed_before
             )
-            .order_by("pk")
+            .order_by("started_at", "pk")
             .values_list("pk", flat=True)
         )
-        for interaction_id in rng.sample(candidates, min(per_agent, len(candidates))):
+        picked = rng.sample(candidates, min(per_agent, len(candidates)))
+        if agent.user.username == AGENT_LOGIN.username and candidates:
+            # The demo agent's latest contact is reviewed too: a review they can still contest.
+            picked = list(dict.fromkeys([*picked, candidates[-1]]))
+        for interaction_id in picked:
             lead = leads.get(agent.team_id)
             reviewer = lead if lead is not None and rng.random() < LEAD_SHARE else monitor
             chosen.append((interaction_id, reviewer))
@@ -266,7 +272,14 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
         by_reviewer[reviewer.pk].append(review)
         reviewers[reviewer.pk] = reviewer
         dated[review.pk] = interaction.started_at + timedelta(hours=rng.randint(20, 60))
-    drafts = sorted(by_reviewer.get(monitor.pk, []), key=lambda review: dated[review.pk])[-DRAFTS:]
+    drafts = sorted(
+        (
+            r
+            for r in by_reviewer.get(monitor.pk, [])
+            if r.agent.user.username != AGENT_LOGIN.username
+        ),
+        key=lambda review: dated[review.pk],
+    )[-DRAFTS:]
     draft_ids = {review.pk for review in drafts}
     finished: list[QAReview] = []
     for reviewer_id, reviews in sorted(by_reviewer.items()):
@@ -275,7 +288,96 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
             to_finish, reviewer=reviewers[reviewer_id], reference=f"demo-reviews-{reviewer_id}"
         )
     acknowledged = _backdate(finished, drafts, dated, today, rng)
-    return {"finished": len(finished), "drafts": len(drafts), "acknowledged": acknowledged}
+    disputes = _disputes(finished, leads, rng)
+    return {
+        "finished": len(finished),
+        "drafts": len(drafts),
+        "acknowledged": acknowledged,
+        **disputes,
+    }
+
+
+DISPUTE_COMMENTS = (
+    "Na gravação eu confirmo os dados do cliente no início, antes de abrir a conta.",
+    "O cliente pediu para encerrar; por isso não fiz o resumo.",
+    "A informação estava de acordo com o comunicado interno da semana.",
+)
+DECISIONS = {
+    QADispute.Status.ACCEPTED: "Ouvi de novo a gravação: o atendente tem razão.",
+    QADispute.Status.REJECTED: "A gravação confirma a nota: o procedimento não foi seguido.",
+}
+
+
+def _disputes(
+    finished: list[QAReview], leads: dict[int, Any], rng: random.Random
+) -> dict[str, int]:
+    """Disputes in every state: a few accepted and rejected weeks ago (one in a second round),
+    and open ones on the latest reviews, the demo agent's among them, for the leads to decide."""
+    counts = {"disputes_open": 0, "disputes_accepted": 0, "disputes_rejected": 0}
+    contestable = [
+        review
+        for review in QAReview.objects.filter(pk__in=[r.pk for r in finished])
+        .select_related("agent__user", "agent__team", "version__form", "interaction")
+        .order_by("finished_at", "pk")
+        if leads.get(review.agent.team_id) is not None
+        and leads[review.agent.team_id].pk != review.reviewer_id
+        and review.score < 100
+        and _missed_keys(review)
+    ]
+    if not contestable:
+        return counts
+    now = timezone.now()
+    recent = [review for review in contestable if review.finished_at > now - timedelta(days=4)]
+    older = [review for review in contestable if review.finished_at < now - timedelta(days=14)]
+    open_reviews = recent[-2:]
+    demo_agent = [r for r in recent if r.agent.user.username == AGENT_LOGIN.username]
+    if demo_agent and demo_agent[-1] not in open_reviews:
+        open_reviews = [*open_reviews[-1:], demo_agent[-1]]
+    for review in open_reviews:
+        _contest(review, rng, now=now)
+        counts["disputes_open"] += 1
+    decided = rng.sample(older, min(6, len(older)))
+    for index, review in enumerate(decided):
+        lead = leads[review.agent.team_id]
+        opened = review.finished_at + timedelta(hours=rng.randint(4, 60))
+        dispute = _contest(review, rng, now=opened)
+        if index % 2 == 0:
+            missed = _missed_keys(review)
+            dispute = dispute_accept(
+                dispute,
+                user=lead,
+                answers={key: (answer, "") for key, answer in missed[:1]},
+                reason=DECISIONS[QADispute.Status.ACCEPTED],
+            )
+        else:
+            dispute = dispute_reject(
+                dispute, user=lead, reason=DECISIONS[QADispute.Status.REJECTED]
+            )
+        counts[f"disputes_{dispute.status}"] += 1
+        QADispute.objects.filter(pk=dispute.pk).update(
+            opened_at=opened, decided_at=opened + timedelta(hours=rng.randint(3, 48))
+        )
+    return counts
+
+
+def _missed_keys(review: QAReview) -> list[tuple[str, Any]]:
+    """The review's missed items, each with the answer that would have earned it in full."""
+    rules = {rule.key: rule for rule in version_rules(review.version)}
+    missed = []
+    for key, answer in review.answers.values_list("key", "answer").order_by("key"):
+        rule = rules[key]
+        if rule.kind == QAItem.Kind.SCALE and answer.isdigit() and int(answer) < rule.scale_max:
+            missed.append((key, rule.scale_max))
+        elif answer == NO and not rule.bonus:
+            missed.append((key, YES))
+    return missed
+
+
+def _contest(review: QAReview, rng: random.Random, *, now: datetime) -> QADispute:
+    keys = [key for key, _answer in _missed_keys(review)][:2]
+    return dispute_open(
+        review, user=review.agent.user, items=keys, comment=rng.choice(DISPUTE_COMMENTS), now=now
+    )
 
 
 def _answers(

@@ -1,6 +1,7 @@
 """Journey: a quality analyst finds an interaction by its protocol, scores it on the voice
-form with the keyboard alone and finishes the review; the agent reads every item and comment
-and acknowledges it, and the interaction's QA score is the review's."""
+form with the keyboard alone and finishes the review; the agent reads every item and comment,
+acknowledges it and disputes an item; the team's supervisor accepts, and the interaction's QA
+score follows the review's each time."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def log_out(page: Page) -> None:
 
 
 def test_an_analyst_scores_an_interaction_by_keyboard_and_the_agent_acknowledges(
-    page: Page, live_server, voice_form, sao_paulo, paulo, source
+    page: Page, live_server, voice_form, sao_paulo, paulo, source, carol
 ):
     make_quality_analyst(sao_paulo, username="monica")
     call = InteractionFactory(
@@ -101,3 +102,22 @@ def test_an_analyst_scores_an_interaction_by_keyboard_and_the_agent_acknowledges
     page.get_by_test_id("acknowledge").click()
     expect(page.get_by_test_id("review-acknowledged")).not_to_have_text(re.compile("not yet"))
     assert QAReview.objects.get().acknowledged_at is not None
+
+    dispute = page.get_by_test_id("dispute-form")
+    dispute.get_by_label("Active listening").check()
+    dispute.get_by_label("Why").fill("I let the customer finish every sentence")
+    dispute.get_by_test_id("dispute-send").click()
+    expect(page.get_by_test_id("dispute-1")).to_contain_text("Open")
+    expect(page.get_by_test_id("dispute-form")).to_have_count(0)
+    log_out(page)
+
+    log_in(page, carol.username)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Quality").click()
+    page.get_by_test_id("disputes-to-decide").get_by_role("link", name=paulo.display_name).click()
+    decide = page.get_by_test_id("decide-form")
+    decide.get_by_role("radio", name="5").check()
+    decide.get_by_label("Reason").fill("Listened again: full marks")
+    decide.get_by_test_id("dispute-accept").click()
+    expect(page.get_by_test_id("dispute-1")).to_contain_text("Accepted")
+    expect(page.get_by_test_id("review-score")).to_contain_text("100")
+    assert Interaction.objects.get(pk=call.pk).qa_score == 100.0

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from coaching.models import QAForm, QAReview
+from coaching.models import QADispute, QAForm, QAReview
 from performance.models import FeedBatch, Interaction
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def seed_demo() -> str:
     out = io.StringIO()
-    call_command("seed_demo", "--days", "20", "--agents", "6", stdout=out)
+    call_command("seed_demo", "--days", "40", "--agents", "6", stdout=out)
     return out.getvalue()
 
 
@@ -41,6 +41,14 @@ def test_the_demo_reviews_interactions_on_two_pt_br_forms(client):
     assert "monitor" in reviewers
     assert finished.values("interaction").annotate(n=Count("pk")).filter(n__gt=1).count() == 0
     assert Interaction.objects.filter(qa_reviewed=True).count() == finished.count()
+
+    # Disputes in each state; decided ones by the team's lead, never the review's author.
+    disputes = QADispute.objects.select_related("review")
+    assert {dispute.status for dispute in disputes} == {"open", "accepted", "rejected"}
+    for dispute in disputes.exclude(status="open"):
+        assert dispute.decided_by_id != dispute.review.reviewer_id
+        if dispute.status == "accepted":
+            assert dispute.score_after > dispute.score_before
 
     assert client.login(username="monitor", password="atendo-monitor")
     assert "Monitoria de voz" in client.get("/coaching/quality/").content.decode()
