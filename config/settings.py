@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "CoachingFlagStatusEnum": "coaching.models.CoachingFlag.Status",
         "CoachingSessionStatusEnum": "coaching.models.CoachingSession.Status",
         "TrainingAssignmentStatusEnum": "coaching.models.TrainingAssignment.Status",
+        "QAReviewStatusEnum": "coaching.models.QAReview.Status",
+        "QADisputeStatusEnum": "coaching.models.QADispute.Status",
     },
 }
 

@@ -10,7 +10,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from coaching.admin.flags import ReadOnly
-from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview, QASection
+from coaching.models import (
+    QAAnswer,
+    QADispute,
+    QAForm,
+    QAFormVersion,
+    QAItem,
+    QAReview,
+    QASection,
+)
 
 
 class QASectionInline(admin.TabularInline):
@@ -29,8 +37,14 @@ class QAFormVersionInline(ReadOnly, admin.TabularInline):
 
 @admin.register(QAForm)
 class QAFormAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "active", "preview"]
+    list_display = ["name", "channel", "active", "dispute_days", "dispute_rounds", "preview"]
     list_filter = ["active", "channel"]
+    fields = [
+        ("name", "channel", "active"),
+        "description",
+        ("dispute_days", "dispute_rounds"),
+        "preview",
+    ]
     search_fields = ["name", "description"]
     readonly_fields = ["preview"]
     inlines = [QASectionInline, QAFormVersionInline]
@@ -69,12 +83,49 @@ class QAAnswerInline(ReadOnly, admin.TabularInline):
     extra = 0
 
 
+class QADisputeInline(ReadOnly, admin.TabularInline):
+    model = QADispute
+    fields = [
+        "round",
+        "status",
+        "items",
+        "comment",
+        "opened_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "score_before",
+        "score_after",
+    ]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(QADispute)
+class QADisputeAdmin(ReadOnly, admin.ModelAdmin):
+    """Disputes are opened by agents and decided on the review pages: read-only here."""
+
+    list_display = ["review", "round", "status", "opened_at", "decided_by", "decided_at"]
+    list_filter = ["status", "review__version__form", "review__agent__team"]
+    search_fields = ["review__interaction__external_id", "review__agent__user__username"]
+    list_select_related = ["review__version__form", "decided_by"]
+
+
 @admin.register(QAReview)
 class QAReviewAdmin(ReadOnly, admin.ModelAdmin):
     """Reviews are made on the review pages, by their reviewers: read-only history here."""
 
-    list_display = ["interaction", "agent", "version", "reviewer", "status", "score", "created_at"]
+    list_display = [
+        "interaction",
+        "agent",
+        "version",
+        "reviewer",
+        "status",
+        "score",
+        "finished_at",
+        "acknowledged_at",
+    ]
     list_filter = ["status", "version__form", "agent__team"]
     search_fields = ["interaction__external_id", "interaction__case_id", "agent__user__username"]
     list_select_related = ["interaction", "agent__user", "version__form", "reviewer"]
-    inlines = [QAAnswerInline]
+    inlines = [QAAnswerInline, QADisputeInline]

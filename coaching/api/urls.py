@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coaching.api import flags, sessions, training
+from coaching.api import flags, quality, sessions, training
 
 urlpatterns = [
     path("flags", flags.FlagListApi.as_view(), name="api-coaching-flags"),
@@ -47,6 +47,44 @@ urlpatterns = [
         "sessions/<int:session_id>/action-items/<int:item_id>/done",
         sessions.ActionItemDoneApi.as_view(),
         name="api-coaching-session-item-done",
+    ),
+    path("quality/forms", quality.FormListApi.as_view(), name="api-quality-forms"),
+    path("quality/reviews", quality.ReviewListApi.as_view(), name="api-quality-reviews"),
+    path(
+        "quality/reviews/<int:review_id>",
+        quality.ReviewDetailApi.as_view(),
+        name="api-quality-review",
+    ),
+    path(
+        "quality/reviews/<int:review_id>/answers",
+        quality.ReviewAnswersApi.as_view(),
+        name="api-quality-review-answers",
+    ),
+    path(
+        "quality/reviews/<int:review_id>/finish",
+        quality.ReviewFinishApi.as_view(),
+        name="api-quality-review-finish",
+    ),
+    path(
+        "quality/reviews/<int:review_id>/acknowledge",
+        quality.ReviewAcknowledgeApi.as_view(),
+        name="api-quality-review-acknowledge",
+    ),
+    path(
+        "quality/reviews/<int:review_id>/disputes",
+        quality.ReviewDisputeApi.as_view(),
+        name="api-quality-review-dispute",
+    ),
+    path("quality/disputes", quality.DisputeListApi.as_view(), name="api-quality-disputes"),
+    path(
+        "quality/disputes/<int:dispute_id>/accept",
+        quality.DisputeAcceptApi.as_view(),
+        name="api-quality-dispute-accept",
+    ),
+    path(
+        "quality/disputes/<int:dispute_id>/reject",
+        quality.DisputeRejectApi.as_view(),
+        name="api-quality-dispute-reject",
     ),
     path("training/modules", training.ModuleListApi.as_view(), name="api-coaching-modules"),
     path(

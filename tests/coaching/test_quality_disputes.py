@@ -204,3 +204,16 @@ def test_a_decided_dispute_is_not_decided_again(review, paulo, carol, dave):
     with pytest.raises(ValidationError):
         dispute_accept(dispute, user=dave, answers={keys(review)[1]: ("yes", "")})
     assert timezone.now() >= QADispute.objects.get().decided_at
+
+
+def test_admins_read_disputes_and_change_none(admin_client, review, paulo, form):
+    from django.urls import reverse
+
+    dispute = dispute_open(review, user=paulo.user, items=keys(review)[1:], comment="Resolvi")
+    page = admin_client.get(reverse("admin:coaching_qadispute_change", args=[dispute.pk]))
+    assert page.status_code == 200 and "Resolvi" in page.content.decode()
+    assert admin_client.get(reverse("admin:coaching_qadispute_add")).status_code == 403
+    review_page = admin_client.get(reverse("admin:coaching_qareview_change", args=[review.pk]))
+    assert "Resolvi" in review_page.content.decode()
+    form_page = admin_client.get(reverse("admin:coaching_qaform_change", args=[form.pk]))
+    assert 'name="dispute_days"' in form_page.content.decode()
