@@ -14,6 +14,7 @@ from performance.roles import is_admin, is_agent, is_reviewer, is_team_lead
 FLAG_PAGES = frozenset({"coaching:flag", "coaching:session"})
 TRAINING_PAGES = frozenset({"coaching:training", "coaching:assignment"})
 REVIEW_PAGES = frozenset({"coaching:my-reviews", "coaching:review"})
+QUALITY_PAGES = frozenset({"coaching:quality", "coaching:review"})
 LEAD_PAGES = frozenset(
     {
         "coaching:queue",
@@ -41,15 +42,16 @@ NAV_ENTRIES = (
         "coaching:queue",
         23,
         is_team_lead,
-        FLAG_PAGES | TRAINING_PAGES | LEAD_PAGES,
+        FLAG_PAGES | TRAINING_PAGES | LEAD_PAGES | QUALITY_PAGES,
     ),
-    # Reviewing: quality analysts' main page, and leads' reviews of their own teams.
+    # Reviewing is a quality analyst's main page; a lead's monitoria is part of their coaching
+    # (the "Coaching" entry above, whose pages link to it), so their navigation fits a laptop.
     NavEntry(
         _("Quality"),
         "coaching:quality",
         24,
-        is_reviewer,
-        frozenset({"coaching:quality", "coaching:review"}),
+        lambda user: is_reviewer(user) and not is_team_lead(user),
+        QUALITY_PAGES,
     ),
 )
 

@@ -77,7 +77,6 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
         ("My coaching", False),
         ("Team", True),
         ("Coaching", False),
-        ("Quality", False),
         ("Points", False),
         ("Leaderboards", False),
         ("Challenges", False),
@@ -87,7 +86,7 @@ def test_the_navigation_marks_one_current_entry_per_page(client, alice, bob):
     ]
     assert [
         current for _, current in nav(client.get(reverse("feed-batches")).content.decode())
-    ] == [False] * 12 + [True]
+    ] == [False] * 11 + [True]
 
 
 def test_an_admin_gets_the_admin_link_last(client, dave):

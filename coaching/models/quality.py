@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from performance.models import Agent, Channel, FeedBatch, Interaction
 
@@ -231,9 +232,9 @@ class QADispute(models.Model):
     reason. One open at a time per review; rounds limited by the form's dispute_rounds."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
+        OPEN = "open", pgettext_lazy("QA dispute", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("QA dispute", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("QA dispute", "Rejected")
 
     review = models.ForeignKey(
         QAReview, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("review")

@@ -112,7 +112,8 @@ def test_an_analyst_scores_an_interaction_by_keyboard_and_the_agent_acknowledges
     log_out(page)
 
     log_in(page, carol.username)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Quality").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Coaching").click()
+    page.get_by_test_id("quality-link").click()
     page.get_by_test_id("disputes-to-decide").get_by_role("link", name=paulo.display_name).click()
     decide = page.get_by_test_id("decide-form")
     decide.get_by_role("radio", name="5").check()

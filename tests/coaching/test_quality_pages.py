@@ -359,3 +359,16 @@ class TestDisputePages:
             assert client.post(decide, {"action": "reject", "reason": "no"}).status_code == 404
         dispute.refresh_from_db()
         assert dispute.status == "open"
+
+
+def test_the_navigation_marks_the_monitoria(client, monitor, carol):
+    from tests.test_composition import nav
+
+    client.force_login(monitor)
+    assert nav(client.get(reverse("coaching:quality")).content.decode()) == [
+        ("Home", False),
+        ("Quality", True),
+    ]
+    client.force_login(carol)  # a lead: it is part of their coaching
+    entries = nav(client.get(reverse("coaching:quality")).content.decode())
+    assert ("Coaching", True) in entries and "Quality" not in dict(entries)
