@@ -14,7 +14,7 @@ from performance.roles import is_admin, is_agent, is_reviewer, is_team_lead
 FLAG_PAGES = frozenset({"coaching:flag", "coaching:session"})
 TRAINING_PAGES = frozenset({"coaching:training", "coaching:assignment"})
 REVIEW_PAGES = frozenset({"coaching:my-reviews", "coaching:review"})
-QUALITY_PAGES = frozenset({"coaching:quality", "coaching:review"})
+QUALITY_PAGES = frozenset({"coaching:quality", "coaching:review", "coaching:quality-plans"})
 LEAD_PAGES = frozenset(
     {
         "coaching:queue",
@@ -152,7 +152,8 @@ def demo_quality_step(options: DemoOptions) -> None:
             gettext(
                 "Quality monitoring: %(finished)s reviews finished (%(acknowledged)s "
                 "acknowledged), %(drafts)s drafts; disputes: %(disputes_open)s open, "
-                "%(disputes_accepted)s accepted, %(disputes_rejected)s rejected."
+                "%(disputes_accepted)s accepted, %(disputes_rejected)s rejected; %(drawn)s "
+                "interactions drawn by the weekly review plan."
             )
             % counts
         )

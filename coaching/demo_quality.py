@@ -1,7 +1,8 @@
 """The demo's quality monitoring: two pt-BR QA forms (voice and chat), a few hundred reviews
 over the demo's months by the quality analyst and the team leads, through the real services
-(each score written on its interaction as a review batch), some drafts, and the agents'
-acknowledgements. Reviews are dated a day or two after the interaction they score."""
+(each score written on its interaction as a review batch), some drafts, the agents'
+acknowledgements, disputes in every state and a weekly review plan whose last two weeks are
+drawn. Reviews are dated a day or two after the interaction they score."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from coaching.models import QADispute, QAForm, QAItem, QAReview, QASection
+from coaching.models import (
+    QAAssignment,
+    QADispute,
+    QAForm,
+    QAItem,
+    QAPlan,
+    QAPlanChannel,
+    QAReview,
+    QASection,
+)
 from coaching.services.quality import (
     NO,
     NOT_APPLICABLE,
@@ -25,6 +35,7 @@ from coaching.services.quality import (
     version_rules,
 )
 from coaching.services.quality_disputes import dispute_accept, dispute_open, dispute_reject
+from coaching.services.quality_plans import assignment_review, plans_sample_due
 from performance.demo import AGENT_LOGIN, MONITOR_LOGIN
 from performance.models import Agent, Channel, Interaction, Team
 
@@ -289,7 +300,9 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
         )
     acknowledged = _backdate(finished, drafts, dated, today, rng)
     disputes = _disputes(finished, leads, rng)
+    drawn = _plan(monitor, today)
     return {
+        "drawn": drawn,
         "finished": len(finished),
         "drafts": len(drafts),
         "acknowledged": acknowledged,
@@ -378,6 +391,38 @@ def _contest(review: QAReview, rng: random.Random, *, now: datetime) -> QADisput
     return dispute_open(
         review, user=review.agent.user, items=keys, comment=rng.choice(DISPUTE_COMMENTS), now=now
     )
+
+
+def _plan(monitor, today: date) -> int:
+    """A weekly plan over every team (two calls and a chat per agent), its last two closed
+    weeks drawn for the analyst: the queue the demo analyst opens."""
+    plan, created = QAPlan.objects.get_or_create(
+        name="Amostra semanal", defaults={"period": QAPlan.Period.WEEK, "due_days": 5}
+    )
+    if created:
+        plan.teams.set(Team.objects.all())
+        plan.analysts.set([monitor])
+        for channel, per_agent in (("phone", 2), ("chat", 1)):
+            if Channel.objects.filter(code=channel).exists():
+                QAPlanChannel.objects.create(plan=plan, channel_id=channel, per_agent=per_agent)
+    drawn = plans_sample_due(today=today)
+    older = QAAssignment.objects.filter(plan=plan).order_by("period_start").first()
+    if older is None:
+        return drawn
+    # The analyst is half-way through the older week's sample.
+    rng = random.Random("demo|plan")
+    misses = _misses()
+    reviews = []
+    for assignment in QAAssignment.objects.filter(
+        plan=plan, period_start=older.period_start
+    ).order_by("pk")[::2]:
+        review = assignment_review(assignment, reviewer=monitor)
+        answers = _answers(review, rng.uniform(0.75, 0.95), rng, misses)
+        review_answers_save(review, reviewer=monitor, answers=answers, comment=rng.choice(OVERALL))
+        reviews.append(review)
+    if reviews:
+        reviews_finish(reviews, reviewer=monitor, reference="demo-plan-reviews")
+    return drawn
 
 
 def _answers(

@@ -60,3 +60,11 @@ def training_reminders() -> int:
     from coaching.services.training import training_reminders_send
 
     return training_reminders_send()
+
+
+@shared_task(name="coaching.sample_review_plans")
+def sample_review_plans() -> int:
+    """Nightly: draw each review plan's sample of the period that closed."""
+    from coaching.services.quality_plans import plans_sample_due
+
+    return plans_sample_due()

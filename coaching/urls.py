@@ -31,6 +31,12 @@ urlpatterns = [
     path("quality/", quality.monitoring, name="quality"),
     path("quality/mine/", quality.my_reviews, name="my-reviews"),
     path("quality/reviews/new/", quality.review_start_view, name="review-start"),
+    path("quality/plans/", quality.plans_progress, name="quality-plans"),
+    path(
+        "quality/assignments/<int:assignment_id>/review/",
+        quality.assignment_review_view,
+        name="assignment-review",
+    ),
     path("quality/reviews/<int:review_id>/", quality.review_detail, name="review"),
     path(
         "quality/reviews/<int:review_id>/acknowledge/",

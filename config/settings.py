@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coaching.training_reminders",
         "schedule": crontab(minute=20),
     },
+    # Review plans draw the interactions of the period that closed (after its facts landed).
+    "sample-review-plans": {
+        "task": "coaching.sample_review_plans",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Points for completed trainings a lost task did not pay (each paid once).
     "award-trainings": {
         "task": "rewards.award_trainings",

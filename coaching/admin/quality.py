@@ -12,10 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from coaching.admin.flags import ReadOnly
 from coaching.models import (
     QAAnswer,
+    QAAssignment,
     QADispute,
     QAForm,
     QAFormVersion,
     QAItem,
+    QAPlan,
+    QAPlanChannel,
     QAReview,
     QASection,
 )
@@ -129,3 +132,30 @@ class QAReviewAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["interaction__external_id", "interaction__case_id", "agent__user__username"]
     list_select_related = ["interaction", "agent__user", "version__form", "reviewer"]
     inlines = [QAAnswerInline, QADisputeInline]
+
+
+class QAPlanChannelInline(admin.TabularInline):
+    model = QAPlanChannel
+    fields = ["channel", "per_agent"]
+    extra = 1
+
+
+@admin.register(QAPlan)
+class QAPlanAdmin(admin.ModelAdmin):
+    """Review plans: each closed period, so many interactions per agent and channel, drawn at
+    random by the nightly beat and assigned to the analysts."""
+
+    list_display = ["name", "period", "due_days", "active"]
+    list_filter = ["active", "period"]
+    filter_horizontal = ["teams", "analysts"]
+    inlines = [QAPlanChannelInline]
+
+
+@admin.register(QAAssignment)
+class QAAssignmentAdmin(ReadOnly, admin.ModelAdmin):
+    """Drawn by the plans: read-only here."""
+
+    list_display = ["plan", "period_start", "agent", "channel", "analyst", "due_on", "review"]
+    list_filter = ["plan", "period_start", "channel"]
+    list_select_related = ["plan", "agent__user", "analyst", "review"]
+    search_fields = ["interaction__external_id", "agent__user__username"]

@@ -3,10 +3,13 @@
 from coaching.models.flags import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.models.quality import (
     QAAnswer,
+    QAAssignment,
     QADispute,
     QAForm,
     QAFormVersion,
     QAItem,
+    QAPlan,
+    QAPlanChannel,
     QAReview,
     QASection,
 )
@@ -31,10 +34,13 @@ __all__ = [
     "Lesson",
     "LessonDone",
     "QAAnswer",
+    "QAAssignment",
     "QADispute",
     "QAForm",
     "QAFormVersion",
     "QAItem",
+    "QAPlan",
+    "QAPlanChannel",
     "QAReview",
     "QASection",
     "Question",

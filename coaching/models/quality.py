@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from performance.models import Agent, Channel, FeedBatch, Interaction
+from performance.models import Agent, Channel, FeedBatch, Interaction, Team
 
 
 class QAForm(models.Model):
@@ -283,3 +283,113 @@ class QADispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review} · {self.round}"
+
+
+class QAPlan(models.Model):
+    """A review plan: each period, so many interactions per agent of its teams, per channel,
+    drawn at random from the closed period's facts (never one already reviewed or drawn),
+    assigned to its analysts with a due date."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("ISO week (Monday to Sunday)")
+        MONTH = "month", _("Month")
+
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    teams = models.ManyToManyField(Team, related_name="qa_plans", verbose_name=_("teams"))
+    period = models.CharField(
+        max_length=8, choices=Period.choices, default=Period.WEEK, verbose_name=_("period")
+    )
+    analysts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="qa_plans",
+        help_text=_("Who reviews the drawn interactions; empty: the teams' quality analysts."),
+        verbose_name=_("analysts"),
+    )
+    due_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days after the period ends that its reviews are due."),
+        verbose_name=_("due after (days)"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("review plan")
+        verbose_name_plural = _("review plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QAPlanChannel(models.Model):
+    """How many interactions per agent and period a plan draws from one channel (its mix)."""
+
+    plan = models.ForeignKey(
+        QAPlan, on_delete=models.CASCADE, related_name="channels", verbose_name=_("plan")
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("channel")
+    )
+    per_agent = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        verbose_name=_("per agent and period"),
+    )
+
+    class Meta:
+        verbose_name = _("channel of the mix")
+        verbose_name_plural = _("channel mix")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "channel"], name="qa_plan_channel_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.per_agent}"
+
+
+class QAAssignment(models.Model):
+    """One interaction a plan drew for review, assigned to an analyst, due on a date; done
+    once its review is finished. An interaction is drawn once, ever."""
+
+    plan = models.ForeignKey(
+        QAPlan, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("plan")
+    )
+    period_start = models.DateField(verbose_name=_("period start"))
+    interaction = models.OneToOneField(
+        Interaction, on_delete=models.CASCADE, related_name="+", verbose_name=_("interaction")
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="qa_assignments", verbose_name=_("agent")
+    )
+    channel = models.CharField(max_length=32, verbose_name=_("channel"))
+    analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="qa_assignments",
+        verbose_name=_("analyst"),
+    )
+    due_on = models.DateField(verbose_name=_("due on"))
+    review = models.OneToOneField(
+        QAReview,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assignment",
+        verbose_name=_("review"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("review assignment")
+        verbose_name_plural = _("review assignments")
+        indexes = [
+            models.Index(fields=["analyst", "due_on"], name="qa_assignment_analyst_due"),
+            models.Index(fields=["plan", "period_start"], name="qa_assignment_plan_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.interaction_id}"

@@ -8,14 +8,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from coaching.models import QADispute, QAForm, QAItem, QAReview
+from coaching.models import QAAssignment, QADispute, QAForm, QAItem, QAPlan, QAReview
 from performance.access import interactions_reviewable_by, teams_reviewed_by
-from performance.models import Agent, Interaction
+from performance.models import Agent, Interaction, Team
+from performance.periods import Period, period_containing
 from performance.roles import is_admin
 
 
@@ -216,3 +217,90 @@ def review_sections(review: QAReview) -> list[ReviewedSection]:
             )
         sections.append(ReviewedSection(section["title"], items))
     return sections
+
+
+# --- review plans ---------------------------------------------------------------------------
+
+
+def analyst_queue(user: AbstractBaseUser) -> QuerySet[QAAssignment]:
+    """The user's assignments still to do (not started or in draft), the soonest due first."""
+    return (
+        QAAssignment.objects.select_related(
+            "agent__user", "agent__team", "interaction", "plan", "review"
+        )
+        .filter(analyst=user)
+        .filter(Q(review__isnull=True) | Q(review__status=QAReview.Status.DRAFT))
+        .order_by("due_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    plan: QAPlan
+    period: Period
+    team: Team
+    planned: int
+    drawn: int
+    done: int
+    overdue: int
+
+    @property
+    def share_done(self) -> float | None:
+        return self.done / self.planned if self.planned else None
+
+
+def plan_progress(user: AbstractBaseUser, *, today: date, periods: int = 4) -> list[PlanProgress]:
+    """For each plan and team the user reviews, its last `periods` periods (the one under way
+    first): interactions planned (agents now times the mix), drawn, reviewed and overdue."""
+    teams = set(teams_reviewed_by(user).values_list("pk", flat=True))
+    plans = (
+        QAPlan.objects.filter(active=True, teams__in=teams)
+        .distinct()
+        .prefetch_related("channels", "teams")
+        .order_by("name", "pk")
+    )
+    agents = dict(
+        Agent.objects.filter(active=True, team__in=teams)
+        .values_list("team_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = []
+    for plan in plans:
+        per_agent = sum(line.per_agent for line in plan.channels.all())
+        period = period_containing(today, plan.period)
+        shown = [period]
+        for _ in range(periods - 1):
+            shown.append(shown[-1].previous())
+        counts = {
+            (team_id, start): (drawn, done, overdue)
+            for team_id, start, drawn, done, overdue in QAAssignment.objects.filter(
+                plan=plan, period_start__in=[p.start for p in shown], agent__team__in=teams
+            )
+            .values_list("agent__team_id", "period_start")
+            .annotate(
+                drawn=Count("pk"),
+                done=Count("pk", filter=Q(review__status=QAReview.Status.FINISHED)),
+                overdue=Count(
+                    "pk",
+                    filter=Q(due_on__lt=today)
+                    & (Q(review__isnull=True) | Q(review__status=QAReview.Status.DRAFT)),
+                ),
+            )
+        }
+        for team in sorted(plan.teams.all(), key=lambda team: team.name):
+            if team.pk not in teams:
+                continue
+            for shown_period in shown:
+                drawn, done, overdue = counts.get((team.pk, shown_period.start), (0, 0, 0))
+                rows.append(
+                    PlanProgress(
+                        plan=plan,
+                        period=shown_period,
+                        team=team,
+                        planned=agents.get(team.pk, 0) * per_agent,
+                        drawn=drawn,
+                        done=done,
+                        overdue=overdue,
+                    )
+                )
+    return rows

@@ -16,13 +16,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
-from coaching.models import QADispute, QAForm, QAReview
+from coaching.models import QAAssignment, QADispute, QAForm, QAReview
 from coaching.selectors import quality as reads
 from coaching.services.quality import (
     review_acknowledge,
@@ -36,12 +37,14 @@ from coaching.services.quality_disputes import (
     dispute_open,
     dispute_reject,
 )
+from coaching.services.quality_plans import assignment_review
 from performance.access import agents_reviewable_by
 from performance.models import Agent, Channel
 from performance.roles import is_admin, is_agent, is_reviewer
 from performance.views.common import htmx_swap, query_errors
 
 INTERACTIONS_PER_PAGE = 25
+QUEUE_SHOWN = 50
 REVIEWS_PER_PAGE = 25
 COMMENT_MAX_LENGTH = 4000
 
@@ -135,8 +138,39 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         return render(request, "coaching/quality.html#interactions", context)
     context["drafts"] = reads.reviewer_drafts(request.user).order_by("-updated_at")
     context["disputes"] = reads.disputes_to_decide(request.user)
+    context["queue"] = reads.analyst_queue(request.user)[:QUEUE_SHOWN]
+    context["today"] = timezone.localdate()
     context["finished"] = reads.reviewer_finished(request.user)[:10]
     return render(request, "coaching/quality.html", context)
+
+
+@login_required
+@require_POST
+def assignment_review_view(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Open (or start) the review of an interaction a plan assigned to the user."""
+    _reviewer_or_404(request)
+    assignment = QAAssignment.objects.filter(pk=assignment_id, analyst=request.user).first()
+    if assignment is None:
+        raise Http404(gettext("No such assignment"))
+    try:
+        review = assignment_review(assignment, reviewer=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("coaching:quality")
+    return redirect("coaching:review", review.pk)
+
+
+@login_required
+@require_GET
+def plans_progress(request: HttpRequest) -> HttpResponse:
+    """Review plans against what was drawn and reviewed, per team and period."""
+    _reviewer_or_404(request)
+    return render(
+        request,
+        "coaching/quality_plans.html",
+        {"rows": reads.plan_progress(request.user, today=timezone.localdate())},
+    )
 
 
 @login_required

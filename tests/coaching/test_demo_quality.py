@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from coaching.models import QADispute, QAForm, QAReview
+from coaching.models import QAAssignment, QADispute, QAForm, QAReview
 from performance.models import FeedBatch, Interaction
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,11 @@ def test_the_demo_reviews_interactions_on_two_pt_br_forms(client):
         assert dispute.decided_by_id != dispute.review.reviewer_id
         if dispute.status == "accepted":
             assert dispute.score_after > dispute.score_before
+
+    # A weekly plan drew the last closed weeks for the analyst, none already reviewed.
+    drawn = QAAssignment.objects.all()
+    assert drawn.exists() and set(drawn.values_list("analyst__username", flat=True)) == {"monitor"}
+    assert not drawn.filter(interaction__in=QAReview.objects.values("interaction")).exists()
 
     assert client.login(username="monitor", password="atendo-monitor")
     assert "Monitoria de voz" in client.get("/coaching/quality/").content.decode()
