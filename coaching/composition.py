@@ -14,7 +14,16 @@ from performance.roles import is_admin, is_agent, is_reviewer, is_team_lead
 FLAG_PAGES = frozenset({"coaching:flag", "coaching:session"})
 TRAINING_PAGES = frozenset({"coaching:training", "coaching:assignment"})
 REVIEW_PAGES = frozenset({"coaching:my-reviews", "coaching:review"})
-QUALITY_PAGES = frozenset({"coaching:quality", "coaching:review", "coaching:quality-plans"})
+QUALITY_PAGES = frozenset(
+    {
+        "coaching:quality",
+        "coaching:review",
+        "coaching:quality-plans",
+        "coaching:calibrations",
+        "coaching:calibration",
+        "coaching:calibration-alignment",
+    }
+)
 LEAD_PAGES = frozenset(
     {
         "coaching:queue",

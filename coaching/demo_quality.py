@@ -25,18 +25,26 @@ from coaching.models import (
     QAReview,
     QASection,
 )
+from coaching.selectors.quality import calibration_spread
 from coaching.services.quality import (
     NO,
     NOT_APPLICABLE,
     YES,
     review_answers_save,
+    review_finish,
     review_start,
     reviews_finish,
+    stored_answer,
     version_rules,
+)
+from coaching.services.quality_calibration import (
+    calibration_close,
+    calibration_open,
+    calibration_review,
 )
 from coaching.services.quality_disputes import dispute_accept, dispute_open, dispute_reject
 from coaching.services.quality_plans import assignment_review, plans_sample_due
-from performance.demo import AGENT_LOGIN, MONITOR_LOGIN
+from performance.demo import ADMIN_LOGIN, AGENT_LOGIN, MONITOR_LOGIN
 from performance.models import Agent, Channel, Interaction, Team
 
 # (section title, items): an item is its fields plus "miss", the comment a reviewer writes
@@ -301,6 +309,7 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
     acknowledged = _backdate(finished, drafts, dated, today, rng)
     disputes = _disputes(finished, leads, rng)
     drawn = _plan(monitor, today)
+    _calibration(monitor, leads, forms, rng)
     return {
         "drawn": drawn,
         "finished": len(finished),
@@ -390,6 +399,49 @@ def _contest(review: QAReview, rng: random.Random, *, now: datetime) -> QADisput
     keys = [key for key, _answer in _missed_keys(review)][:2]
     return dispute_open(
         review, user=review.agent.user, items=keys, comment=rng.choice(DISPUTE_COMMENTS), now=now
+    )
+
+
+def _calibration(monitor, leads: dict[int, Any], forms: dict[str, QAForm], rng) -> None:
+    """One closed calibration session: the analyst and the Lisboa lead scored a recent Lisboa
+    call blind; the admin, facilitating, recorded the reference agreed."""
+    lisboa = Team.objects.filter(name="Lisboa").first()
+    lead = leads.get(lisboa.pk) if lisboa else None
+    facilitator = get_user_model().objects.filter(username=ADMIN_LOGIN.username).first()
+    if lead is None or facilitator is None or "phone" not in forms:
+        return
+    call = (
+        Interaction.objects.filter(agent__team=lisboa, channel="phone")
+        .exclude(pk__in=QAReview.objects.values("interaction_id"))
+        .exclude(pk__in=QAAssignment.objects.values("interaction_id"))
+        .order_by("-started_at")
+        .first()
+    )
+    if call is None:
+        return
+    participants = [monitor, lead]
+    session = calibration_open(
+        by=facilitator,
+        title="Calibração de voz: ligação de cobrança",
+        interaction_id=call.pk,
+        form=forms["phone"],
+        participant_ids=[person.pk for person in participants],
+    )
+    misses = _misses()
+    for person in participants:
+        review = calibration_review(session, reviewer=person)
+        answers = _answers(review, rng.uniform(0.6, 0.9), rng, misses)
+        review_finish(review, reviewer=person, answers=answers)
+    spread = calibration_spread(session)
+    reference = {item.key: (item.counts[0][0], "") for item in spread}
+    rules = {rule.key: rule for rule in version_rules(session.version)}
+    calibration_close(
+        session,
+        by=facilitator,
+        answers={
+            key: (stored_answer(rules[key], answer), "") for key, (answer, _c) in reference.items()
+        },
+        notes="Combinado: a confirmação de dados vale só com os três dados pedidos.",
     )
 
 

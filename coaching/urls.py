@@ -32,6 +32,17 @@ urlpatterns = [
     path("quality/mine/", quality.my_reviews, name="my-reviews"),
     path("quality/reviews/new/", quality.review_start_view, name="review-start"),
     path("quality/plans/", quality.plans_progress, name="quality-plans"),
+    path("quality/calibrations/", quality.calibrations, name="calibrations"),
+    path(
+        "quality/calibrations/alignment/",
+        quality.calibration_alignment_page,
+        name="calibration-alignment",
+    ),
+    path(
+        "quality/calibrations/<int:calibration_id>/",
+        quality.calibration_detail,
+        name="calibration",
+    ),
     path(
         "quality/assignments/<int:assignment_id>/review/",
         quality.assignment_review_view,

@@ -13,6 +13,7 @@ from coaching.admin.flags import ReadOnly
 from coaching.models import (
     QAAnswer,
     QAAssignment,
+    QACalibration,
     QADispute,
     QAForm,
     QAFormVersion,
@@ -159,3 +160,13 @@ class QAAssignmentAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["plan", "period_start", "channel"]
     list_select_related = ["plan", "agent__user", "analyst", "review"]
     search_fields = ["interaction__external_id", "agent__user__username"]
+
+
+@admin.register(QACalibration)
+class QACalibrationAdmin(ReadOnly, admin.ModelAdmin):
+    """Calibration sessions are run on their pages: read-only here."""
+
+    list_display = ["title", "version", "facilitator", "status", "created_at", "closed_at"]
+    list_filter = ["status", "version__form"]
+    list_select_related = ["version__form", "facilitator"]
+    search_fields = ["title", "interaction__external_id"]

@@ -4,6 +4,7 @@ from coaching.models.flags import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.models.quality import (
     QAAnswer,
     QAAssignment,
+    QACalibration,
     QADispute,
     QAForm,
     QAFormVersion,
@@ -35,6 +36,7 @@ __all__ = [
     "LessonDone",
     "QAAnswer",
     "QAAssignment",
+    "QACalibration",
     "QADispute",
     "QAForm",
     "QAFormVersion",

@@ -186,6 +186,16 @@ class QAReview(models.Model):
     acknowledged_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("acknowledged by the agent at")
     )
+    # A calibration review: scored blind in a calibration session, never written on the
+    # interaction nor shown to the agent.
+    calibration = models.ForeignKey(
+        "QACalibration",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reviews",
+        verbose_name=_("calibration session"),
+    )
     # The batch that wrote the score on the interaction (its audit trail), once finished.
     batch = models.ForeignKey(
         FeedBatch,
@@ -393,3 +403,52 @@ class QAAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.interaction_id}"
+
+
+class QACalibration(models.Model):
+    """Several reviewers score the same interaction blind on one form version; the
+    facilitator then records the reference answers agreed, against which each reviewer's
+    alignment is measured. Its reviews never count towards the agent's scores."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("calibration session", "Open")
+        CLOSED = "closed", pgettext_lazy("calibration session", "Closed")
+
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.PROTECT, related_name="+", verbose_name=_("interaction")
+    )
+    version = models.ForeignKey(
+        QAFormVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("form")
+    )
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("facilitator"),
+    )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="qa_calibrations", verbose_name=_("participants")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    reference = models.OneToOneField(
+        QAReview,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reference"),
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("calibration session")
+        verbose_name_plural = _("calibration sessions")
+
+    def __str__(self) -> str:
+        return self.title

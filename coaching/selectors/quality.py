@@ -7,13 +7,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from coaching.models import QAAssignment, QADispute, QAForm, QAItem, QAPlan, QAReview
+from coaching.models import (
+    QAAnswer,
+    QAAssignment,
+    QACalibration,
+    QADispute,
+    QAForm,
+    QAFormVersion,
+    QAItem,
+    QAPlan,
+    QAReview,
+)
 from performance.access import interactions_reviewable_by, teams_reviewed_by
 from performance.models import Agent, Interaction, Team
 from performance.periods import Period, period_containing
@@ -101,7 +112,7 @@ def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[QAReview]:
     )
     if is_admin(user):
         return reviews
-    finished = Q(status=QAReview.Status.FINISHED)
+    finished = Q(status=QAReview.Status.FINISHED, calibration__isnull=True)
     return reviews.filter(
         Q(reviewer=user)
         | (finished & Q(agent__user=user))
@@ -142,7 +153,7 @@ def reviewer_finished(user: AbstractBaseUser) -> QuerySet[QAReview]:
     """The reviews the user finished, latest first."""
     return (
         reviews_visible_to(user)
-        .filter(reviewer=user, status=QAReview.Status.FINISHED)
+        .filter(reviewer=user, status=QAReview.Status.FINISHED, calibration__isnull=True)
         .order_by("-finished_at", "-pk")
     )
 
@@ -151,7 +162,7 @@ def agent_reviews(agent: Agent) -> QuerySet[QAReview]:
     """An agent's finished reviews, latest first (what their "my reviews" page lists)."""
     return (
         QAReview.objects.select_related("version__form", "interaction", "reviewer")
-        .filter(agent=agent, status=QAReview.Status.FINISHED)
+        .filter(agent=agent, status=QAReview.Status.FINISHED, calibration__isnull=True)
         .order_by("-finished_at", "-pk")
     )
 
@@ -194,9 +205,18 @@ class ReviewedSection:
 
 def review_sections(review: QAReview) -> list[ReviewedSection]:
     """The review's form version, section by section, each item with its answer and comment."""
-    answers = {row.key: row for row in review.answers.all()}
+    return review_sections_of_version(
+        review.version, {row.key: row for row in review.answers.all()}
+    )
+
+
+def review_sections_of_version(
+    version: QAFormVersion, answers: dict[str, QAAnswer] | None = None
+) -> list[ReviewedSection]:
+    """A form version's sections and items, each with its answer and comment (`answers`)."""
+    answers = answers or {}
     sections = []
-    for section in review.version.structure["sections"]:
+    for section in version.structure["sections"]:
         items = []
         for item in section["items"]:
             answer = answers.get(item["key"])
@@ -303,4 +323,202 @@ def plan_progress(user: AbstractBaseUser, *, today: date, periods: int = 4) -> l
                         overdue=overdue,
                     )
                 )
+    return rows
+
+
+# --- calibration ----------------------------------------------------------------------------
+
+
+def calibrations_visible_to(user: AbstractBaseUser) -> QuerySet[QACalibration]:
+    sessions = QACalibration.objects.select_related(
+        "interaction__agent__user", "version__form", "facilitator", "reference"
+    )
+    if is_admin(user):
+        return sessions
+    return sessions.filter(
+        Q(facilitator=user) | Q(pk__in=QACalibration.objects.filter(participants=user).values("pk"))
+    )
+
+
+def calibration_candidates(user: AbstractBaseUser) -> QuerySet:
+    """Who may be asked to calibrate: the quality analysts and leads of the teams the user
+    reviews (the session then checks each reviews the interaction's team)."""
+    teams = teams_reviewed_by(user)
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(pk__in=Team.objects.filter(pk__in=teams).values("quality_analysts"))
+            | Q(pk__in=Team.objects.filter(pk__in=teams).values("leads"))
+        )
+        .filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def calibration_for_user_or_404(user: AbstractBaseUser, calibration_id: int) -> QACalibration:
+    calibration = calibrations_visible_to(user).filter(pk=calibration_id).first()
+    if calibration is None:
+        raise Http404(gettext("No such calibration session"))
+    return calibration
+
+
+def may_see_spread(user: AbstractBaseUser, calibration: QACalibration) -> bool:
+    """Blind until then: a participant sees the others' answers once they finished their own
+    (the facilitator, who scores none, and admins always; everyone once it is closed)."""
+    if calibration.status == QACalibration.Status.CLOSED or is_admin(user):
+        return True
+    if calibration.facilitator_id == user.pk:
+        return True
+    return calibration.reviews.filter(reviewer=user, status=QAReview.Status.FINISHED).exists()
+
+
+@dataclass(frozen=True)
+class ItemSpread:
+    key: str
+    text: str
+    # (reviewer name, answer) per finished participant, in the participants' order.
+    answers: list[tuple[str, str]]
+    # answer -> how many gave it, most given first.
+    counts: list[tuple[str, int]]
+    reference: str
+
+    @property
+    def agreement(self) -> float:
+        """The share of reviewers who gave the most given answer."""
+        total = sum(count for _answer, count in self.counts)
+        return self.counts[0][1] / total if total else 0.0
+
+
+def calibration_spread(calibration: QACalibration) -> list[ItemSpread]:
+    """Each item's answers across the finished participants' reviews, with the reference."""
+    reviews = list(
+        calibration.reviews.filter(status=QAReview.Status.FINISHED)
+        .exclude(pk=calibration.reference_id)
+        .select_related("reviewer")
+        .prefetch_related("answers")
+        .order_by("reviewer__first_name", "reviewer__username")
+    )
+    reference = (
+        dict(calibration.reference.answers.values_list("key", "answer"))
+        if calibration.reference
+        else {}
+    )
+    spread = []
+    for section in calibration.version.structure["sections"]:
+        for item in section["items"]:
+            given = [
+                (
+                    review.reviewer.get_full_name() or review.reviewer.username,
+                    next((a.answer for a in review.answers.all() if a.key == item["key"]), ""),
+                )
+                for review in reviews
+            ]
+            counts: dict[str, int] = {}
+            for _name, answer in given:
+                counts[answer] = counts.get(answer, 0) + 1
+            spread.append(
+                ItemSpread(
+                    key=item["key"],
+                    text=item["text"],
+                    answers=given,
+                    counts=sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])),
+                    reference=reference.get(item["key"], ""),
+                )
+            )
+    return spread
+
+
+@dataclass(frozen=True)
+class Alignment:
+    reviewer_id: int
+    agreed: int  # items answered as the reference
+    items: int
+    score: float | None
+    reference_score: float | None
+
+    @property
+    def agreement(self) -> float:
+        return self.agreed / self.items if self.items else 0.0
+
+    @property
+    def score_gap(self) -> float | None:
+        if self.score is None or self.reference_score is None:
+            return None
+        return round(self.score - self.reference_score, 2)
+
+
+def calibration_alignment(calibration: QACalibration) -> list[Alignment]:
+    """Each finished participant's alignment with the reference (empty while open)."""
+    reference = calibration.reference
+    if reference is None:
+        return []
+    keys = [
+        item["key"]
+        for section in calibration.version.structure["sections"]
+        for item in section["items"]
+    ]
+    agreed_answers = dict(reference.answers.values_list("key", "answer"))
+    results = []
+    reviews = (
+        calibration.reviews.filter(status=QAReview.Status.FINISHED)
+        .exclude(pk=reference.pk)
+        .prefetch_related("answers")
+        .order_by("reviewer_id")
+    )
+    for review in reviews:
+        answers = {row.key: row.answer for row in review.answers.all()}
+        agreed = sum(1 for key in keys if answers.get(key) == agreed_answers.get(key))
+        results.append(
+            Alignment(
+                reviewer_id=review.reviewer_id,
+                agreed=agreed,
+                items=len(keys),
+                score=review.score,
+                reference_score=reference.score,
+            )
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class AlignmentRow:
+    reviewer: str
+    month: date
+    sessions: int
+    agreement: float  # mean share of items answered as the reference
+    score_gap: float | None  # mean absolute gap to the reference score
+
+
+def alignment_over_time(user: AbstractBaseUser) -> list[AlignmentRow]:
+    """Per reviewer and month of the closed sessions the user sees: how aligned with the
+    reference they were. A participant who facilitates none sees only their own rows."""
+    sessions = calibrations_visible_to(user).filter(status=QACalibration.Status.CLOSED)
+    sees_all = is_admin(user) or sessions.filter(facilitator=user).exists()
+    names = {}
+    grouped: dict[tuple[int, date], list] = {}
+    for calibration in sessions.order_by("closed_at"):
+        month = timezone.localtime(calibration.closed_at).date().replace(day=1)
+        for result in calibration_alignment(calibration):
+            if not sees_all and result.reviewer_id != user.pk:
+                continue
+            grouped.setdefault((result.reviewer_id, month), []).append(result)
+            names[result.reviewer_id] = None
+    people = {
+        person.pk: person.get_full_name() or person.username
+        for person in get_user_model().objects.filter(pk__in=names)
+    }
+    rows = []
+    for (reviewer_id, month), results in sorted(
+        grouped.items(), key=lambda pair: (people[pair[0][0]], pair[0][1])
+    ):
+        gaps = [abs(r.score_gap) for r in results if r.score_gap is not None]
+        rows.append(
+            AlignmentRow(
+                reviewer=people[reviewer_id],
+                month=month,
+                sessions=len(results),
+                agreement=sum(r.agreement for r in results) / len(results),
+                score_gap=round(sum(gaps) / len(gaps), 2) if gaps else None,
+            )
+        )
     return rows

@@ -182,6 +182,7 @@ def review_answers_save(
         raise ValidationError(_("Only the reviewer who started this review changes it."))
     if review.status != QAReview.Status.DRAFT:
         raise ValidationError(_("This review is finished; it no longer changes."))
+    _check_session_open(review)
     rules = {rule.key: rule for rule in version_rules(review.version)}
     errors: dict[str, str] = {}
     for key, (answer, _comment) in answers.items():
@@ -240,12 +241,14 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
     )
     for review in locked:
         review.score = _finished_score(review, reviewer=reviewer)
-    batches = review_scores_write(locked, by=reviewer, reference=reference)
+    # Calibration reviews never count towards the agent: their scores are not written.
+    scored = [review for review in locked if review.calibration_id is None]
+    batches = review_scores_write(scored, by=reviewer, reference=reference) if scored else {}
     now = timezone.now()
     for review in locked:
         review.status = QAReview.Status.FINISHED
         review.finished_at = review.updated_at = now  # bulk_update skips auto_now
-        review.batch = batches[review.interaction.source_id]
+        review.batch = batches.get(review.interaction.source_id) if review in scored else None
     QAReview.objects.bulk_update(
         locked, ["status", "score", "finished_at", "batch", "updated_at"], batch_size=500
     )
@@ -265,6 +268,13 @@ def review_scores_write(reviews: Sequence[QAReview], *, by, reference: str) -> d
         raise ValidationError(refused.reasons) from None
 
 
+def _check_session_open(review: QAReview) -> None:
+    """A calibration review changes only while its session is open (once the spread is shown,
+    scoring is no longer blind)."""
+    if review.calibration_id and review.calibration.status != "open":
+        raise ValidationError(_("This calibration session is closed."))
+
+
 def _finished_score(review: QAReview, *, reviewer) -> float:
     """The score a draft finishes on; ValidationError (per item when it is theirs) if it
     cannot finish."""
@@ -272,6 +282,7 @@ def _finished_score(review: QAReview, *, reviewer) -> float:
         raise ValidationError(_("Only the reviewer who started this review changes it."))
     if review.status != QAReview.Status.DRAFT:
         raise ValidationError(_("This review is finished; it no longer changes."))
+    _check_session_open(review)
     rules = version_rules(review.version)
     kept = {key: answer for key, answer in review.answers.values_list("key", "answer") if answer}
     unanswered = {

@@ -38,7 +38,7 @@ def dispute_deadline(review: QAReview) -> datetime | None:
     """Until when the agent may contest the review now; None when they may not (not
     finished, disputes off, rounds used up, or one is open)."""
     form = review.version.form
-    if review.status != QAReview.Status.FINISHED or not form.dispute_days:
+    if review.status != QAReview.Status.FINISHED or review.calibration_id or not form.dispute_days:
         return None
     disputes = list(review.disputes.order_by("round"))
     if len(disputes) >= form.dispute_rounds:

@@ -23,13 +23,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
-from coaching.models import QAAssignment, QADispute, QAForm, QAReview
+from coaching.models import QAAssignment, QACalibration, QADispute, QAForm, QAReview
 from coaching.selectors import quality as reads
 from coaching.services.quality import (
     review_acknowledge,
     review_answers_save,
     review_finish,
     review_start,
+)
+from coaching.services.quality_calibration import (
+    calibration_close,
+    calibration_open,
+    calibration_review,
 )
 from coaching.services.quality_disputes import (
     dispute_accept,
@@ -38,7 +43,8 @@ from coaching.services.quality_disputes import (
     dispute_reject,
 )
 from coaching.services.quality_plans import assignment_review
-from performance.access import agents_reviewable_by
+from coaching.views.common import add_errors
+from performance.access import agents_reviewable_by, interactions_reviewable_by
 from performance.models import Agent, Channel
 from performance.roles import is_admin, is_agent, is_reviewer
 from performance.views.common import htmx_swap, query_errors
@@ -293,6 +299,9 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         return _review_page(
             request, review, errors=problems, posted=answers, comment=comment, status=400
         )
+    if finishing and review.calibration_id:
+        messages.success(request, gettext("Calibration review finished: its score is not kept."))
+        return redirect("coaching:calibration", review.calibration_id)
     if finishing:
         messages.success(
             request,
@@ -412,4 +421,160 @@ def qa_form_preview(request: HttpRequest, form_id: int) -> HttpResponse:
             "points": selectors.form_points(structure),
             "versions": form.versions.count(),
         },
+    )
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+
+class CalibrationForm(forms.Form):
+    title = forms.CharField(max_length=120, label=_("Title"))
+    interaction = forms.CharField(
+        max_length=128,
+        label=_("Interaction (external id)"),
+        help_text=_("An interaction of a team you review."),
+    )
+    form = forms.ModelChoiceField(
+        queryset=QAForm.objects.filter(active=True).order_by("name"),
+        label=_("Form"),
+        empty_label=_("Choose…"),
+    )
+    participants = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Reviewers who score it blind"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = reads.calibration_candidates(user)
+        self.fields["participants"].label_from_instance = lambda person: (
+            person.get_full_name() or person.username
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calibrations(request: HttpRequest) -> HttpResponse:
+    """The calibration sessions the user runs or takes part in, and a new one."""
+    _reviewer_or_404(request)
+    form = CalibrationForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            interaction = (
+                interactions_reviewable_by(request.user)
+                .filter(external_id=data["interaction"].strip())
+                .order_by("-started_at")
+                .first()
+            )
+            if interaction is None:
+                form.add_error("interaction", gettext("You may not review this interaction."))
+            else:
+                try:
+                    calibration = calibration_open(
+                        by=request.user,
+                        title=data["title"],
+                        interaction_id=interaction.pk,
+                        form=data["form"],
+                        participant_ids=[person.pk for person in data["participants"]],
+                    )
+                except ValidationError as error:
+                    add_errors(form, error)
+                else:
+                    messages.success(request, gettext("Calibration session opened."))
+                    return redirect("coaching:calibration", calibration.pk)
+        status = 400
+    sessions = reads.calibrations_visible_to(request.user).order_by("-created_at")[:50]
+    return render(
+        request,
+        "coaching/calibrations.html",
+        {"sessions": sessions, "form": form},
+        status=status,
+    )
+
+
+def _calibration_page(
+    request: HttpRequest,
+    calibration: QACalibration,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    own = calibration.reviews.filter(reviewer=user).exclude(pk=calibration.reference_id).first()
+    sees = reads.may_see_spread(user, calibration)
+    spread = reads.calibration_spread(calibration) if sees else []
+    alignment = reads.calibration_alignment(calibration)
+    people = {
+        person.pk: person.get_full_name() or person.username
+        for person in calibration.participants.all()
+    }
+    closing = calibration.status == "open" and calibration.facilitator_id == user.pk
+    rules = {
+        item.key: item
+        for section in reads.review_sections_of_version(calibration.version)
+        for item in section.items
+    }
+    context = {
+        "calibration": calibration,
+        "own": own,
+        "participant": user.pk in people,
+        "sees": sees,
+        "spread": spread,
+        "finished": calibration.reviews.filter(status="finished")
+        .exclude(pk=calibration.reference_id)
+        .count(),
+        "people": people.values(),
+        "alignment": [(people.get(row.reviewer_id, "?"), row) for row in alignment],
+        "closing": closing,
+        # The close form starts from the answer most reviewers gave.
+        "reference_items": [
+            replace(rules[item.key], answer=item.counts[0][0] if item.counts else "")
+            for item in spread
+        ]
+        if closing
+        else [],
+        "errors": errors or {},
+    }
+    return render(request, "coaching/calibration.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calibration_detail(request: HttpRequest, calibration_id: int) -> HttpResponse:
+    calibration = reads.calibration_for_user_or_404(request.user, calibration_id)
+    if request.method == "GET":
+        return _calibration_page(request, calibration)
+    try:
+        if request.POST.get("action") == "close":
+            answers = {}
+            for section in reads.review_sections_of_version(calibration.version):
+                for item in section.items:
+                    raw = request.POST.get(f"answer-{item.key}", "").strip()
+                    value: Any = int(raw) if item.kind == "scale" and raw.isdigit() else raw or None
+                    answers[item.key] = (value, "")
+            calibration_close(
+                calibration,
+                by=request.user,
+                answers=answers,
+                notes=request.POST.get("notes", "")[:COMMENT_MAX_LENGTH],
+            )
+            messages.success(request, gettext("Calibration session closed."))
+            return redirect("coaching:calibration", calibration.pk)
+        review = calibration_review(calibration, reviewer=request.user)
+    except ValidationError as error:
+        return _calibration_page(request, calibration, errors=_problems(error), status=400)
+    return redirect("coaching:review", review.pk)
+
+
+@login_required
+@require_GET
+def calibration_alignment_page(request: HttpRequest) -> HttpResponse:
+    _reviewer_or_404(request)
+    return render(
+        request,
+        "coaching/calibration_alignment.html",
+        {"rows": reads.alignment_over_time(request.user)},
     )
