@@ -267,3 +267,23 @@ class TestPages:
         assert client.post(url, {"action": "score"}).status_code == 404
         client.force_login(paulo.user)
         assert client.get(reverse("coaching:calibrations")).status_code == 404
+
+
+def test_answers_read_in_the_readers_language(client, session, analysts, carol):
+    from django.utils import translation
+
+    from coaching.templatetags.quality import qa_answer
+
+    score(session, analysts[0], "yes", "no")
+    with translation.override("pt-br"):
+        assert [qa_answer(a) for a in ("yes", "no", "na", "4", "")] == [
+            "Sim",
+            "Não",
+            "Não se aplica",
+            "4",
+            "—",
+        ]
+    client.force_login(carol)
+    html = client.get(reverse("coaching:calibration", args=[session.pk])).content.decode()
+    times = "\N{MULTIPLICATION SIGN}"
+    assert f"Yes {times} 1" in html and f"No {times} 1" in html
