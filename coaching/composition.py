@@ -19,6 +19,7 @@ QUALITY_PAGES = frozenset(
         "coaching:quality",
         "coaching:review",
         "coaching:quality-plans",
+        "coaching:quality-reports",
         "coaching:calibrations",
         "coaching:calibration",
         "coaching:calibration-alignment",

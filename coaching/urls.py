@@ -32,6 +32,12 @@ urlpatterns = [
     path("quality/mine/", quality.my_reviews, name="my-reviews"),
     path("quality/reviews/new/", quality.review_start_view, name="review-start"),
     path("quality/plans/", quality.plans_progress, name="quality-plans"),
+    path("quality/reports/", quality.quality_reports, name="quality-reports"),
+    path(
+        "quality/reports/reviews.<str:file_format>",
+        quality.quality_reports_export,
+        name="quality-reports-export",
+    ),
     path("quality/calibrations/", quality.calibrations, name="calibrations"),
     path(
         "quality/calibrations/alignment/",

@@ -6,6 +6,7 @@ with their acknowledgement, and the QA form preview admins open from the admin."
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -17,14 +18,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.formats import date_format, get_format
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
 from coaching.models import QAAssignment, QACalibration, QADispute, QAForm, QAReview
 from coaching.selectors import quality as reads
+from coaching.selectors.quality_reports import export_rows, qa_report, report_reviews
 from coaching.services.quality import (
     review_acknowledge,
     review_answers_save,
@@ -44,9 +49,11 @@ from coaching.services.quality_disputes import (
 )
 from coaching.services.quality_plans import assignment_review
 from coaching.views.common import add_errors
-from performance.access import agents_reviewable_by, interactions_reviewable_by
+from config.exports import XLSX_TYPE, Table, csv_bytes, xlsx_bytes
+from performance.access import agents_reviewable_by, interactions_reviewable_by, teams_reviewed_by
 from performance.models import Agent, Channel
 from performance.roles import is_admin, is_agent, is_reviewer
+from performance.templatetags.metric_format import local_time
 from performance.views.common import htmx_swap, query_errors
 
 INTERACTIONS_PER_PAGE = 25
@@ -578,3 +585,161 @@ def calibration_alignment_page(request: HttpRequest) -> HttpResponse:
         "coaching/calibration_alignment.html",
         {"rows": reads.alignment_over_time(request.user)},
     )
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+class ReportQuery(forms.Form):
+    since = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    team = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=_("All my teams"), label=_("Team")
+    )
+    form = forms.ModelChoiceField(
+        queryset=QAForm.objects.order_by("name"),
+        required=False,
+        empty_label=_("All forms"),
+        label=_("Form"),
+    )
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_reviewed_by(user).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        today = timezone.localdate()
+        data["until"] = data.get("until") or today
+        data["since"] = data.get("since") or (data["until"] - timedelta(days=REPORT_DAYS))
+        if data["since"] > data["until"]:
+            raise forms.ValidationError(gettext("The start comes after the end."))
+        if (data["until"] - data["since"]).days > MAX_REPORT_DAYS:
+            raise forms.ValidationError(
+                gettext("Choose at most %(days)s days.") % {"days": MAX_REPORT_DAYS}
+            )
+        return data
+
+
+REPORT_DAYS = 90
+MAX_REPORT_DAYS = 731
+
+
+def _report_filters(query: ReportQuery) -> dict[str, Any]:
+    data = query.cleaned_data
+    return {
+        "since": data["since"],
+        "until": data["until"],
+        "team_id": data["team"].pk if data["team"] else None,
+        "form_id": data["form"].pk if data["form"] else None,
+    }
+
+
+@login_required
+@require_GET
+def quality_reports(request: HttpRequest) -> HttpResponse:
+    """QA scores by month, team, agent, form, section and item; the items each team misses
+    most; and the period's reviews as CSV or .xlsx."""
+    _reviewer_or_404(request)
+    query = ReportQuery(request.GET, user=request.user)
+    if not query.is_valid():
+        return render(
+            request,
+            "coaching/quality_reports.html",
+            {"query": query, "errors": query_errors(query)},
+            status=400,
+        )
+    filters = _report_filters(query)
+    return render(
+        request,
+        "coaching/quality_reports.html",
+        {
+            "query": query,
+            "report": qa_report(request.user, **filters),
+            "export_query": request.GET.urlencode(),
+            **filters,
+        },
+    )
+
+
+EXPORT_TEXT_COLUMNS = 6
+
+
+@never_cache
+@login_required
+@require_GET
+def quality_reports_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    _reviewer_or_404(request)
+    if file_format not in ("csv", "xlsx"):
+        raise Http404(gettext("Reviews download as .csv or .xlsx."))
+    query = ReportQuery(request.GET, user=request.user)
+    if not query.is_valid():
+        return render(
+            request,
+            "coaching/quality_reports.html",
+            {"query": query, "errors": query_errors(query)},
+            status=400,
+        )
+    filters = _report_filters(query)
+    reviews = export_rows(report_reviews(request.user, **filters))
+    header = (
+        gettext("Interaction started"),
+        gettext("Interaction"),
+        gettext("Protocol"),
+        gettext("Channel"),
+        gettext("Agent"),
+        gettext("Team"),
+        gettext("Form"),
+        gettext("Version"),
+        gettext("Reviewer"),
+        gettext("Finished"),
+        gettext("Score"),
+        gettext("Acknowledged"),
+        gettext("Disputes"),
+        gettext("Overall comment"),
+    )
+    rows = tuple(
+        (
+            local_time(review.interaction.started_at),
+            review.interaction.external_id,
+            review.interaction.case_id,
+            review.interaction.channel,
+            review.agent.display_name,
+            review.agent.team.name if review.agent.team else "",
+            review.version.form.name,
+            review.version.number,
+            review.reviewer.get_full_name() or review.reviewer.username,
+            local_time(review.finished_at) if review.finished_at else "",
+            review.score if review.score is not None else "",
+            local_time(review.acknowledged_at) if review.acknowledged_at else "",
+            review.disputes_count,
+            review.comment,
+        )
+        for review in reviews
+    )
+    produced_at = timezone.now()
+    span = f"{filters['since'].isoformat()}_{filters['until'].isoformat()}"
+    table = Table(
+        title=gettext("QA reviews: %(since)s to %(until)s")
+        % {"since": date_format(filters["since"]), "until": date_format(filters["until"])},
+        status=gettext("%(count)s reviews") % {"count": len(rows)},
+        produced=gettext("Produced at %(when)s") % {"when": local_time(produced_at)},
+        header=header,
+        rows=rows,
+        sheet_name=span,
+    )
+    name = pgettext("file name", "qa-reviews-%(span)s") % {"span": span}
+    if file_format == "csv":
+        body = csv_bytes(table, decimal_separator=get_format("DECIMAL_SEPARATOR"))
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        filename = f"{name}.csv"
+    else:
+        body = xlsx_bytes(table, produced_at=produced_at, text_columns=EXPORT_TEXT_COLUMNS)
+        response = HttpResponse(body, content_type=XLSX_TYPE)
+        filename = f"{name}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

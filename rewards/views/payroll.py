@@ -20,18 +20,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.exports import XLSX_TYPE, Table, csv_bytes, xlsx_bytes
 from performance.periods import PeriodKeyError
 from performance.roles import is_team_lead
 from performance.templatetags.metric_format import local_time
 from performance.views.common import query_errors
 from rewards import selectors
-from rewards.exports import Table, csv_bytes, xlsx_bytes
 from rewards.selectors.payroll import kind_heading
 from rewards.windows import Window, parse_month
 
 # Team, external id and name lead every row; the points follow.
 TEXT_COLUMNS = 3
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PayrollQuery(forms.Form):

@@ -181,7 +181,7 @@ def test_totals_equal_the_ledger_per_agent_and_kind_for_any_entries(
 
 
 def _xlsx_of(payroll) -> bytes:
-    from rewards.exports import xlsx_bytes
+    from config.exports import xlsx_bytes
     from rewards.views.payroll import TEXT_COLUMNS, payroll_table
 
     return xlsx_bytes(

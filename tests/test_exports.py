@@ -1,5 +1,5 @@
-"""The variable-pay file writers (pure): CSV in the reader's number format for Excel, and a
-workbook whose cells are typed."""
+"""The table file writers (pure; variable pay and QA reviews use them): CSV in the reader's
+number format for Excel, and a workbook whose cells are typed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from rewards.exports import Table, csv_bytes, xlsx_bytes
+from config.exports import Table, csv_bytes, xlsx_bytes
 
 TABLE = Table(
     title="Remuneração variável: outubro de 2026",

@@ -1,5 +1,6 @@
-"""Variable-pay files: a table as CSV and as an .xlsx workbook. Pure: no ORM and no request;
-the caller hands in the words, already in the reader's language, and the numbers.
+"""Tables as files (variable pay, QA reviews): CSV and an .xlsx workbook. Pure: no ORM and no
+request, so every app may use it; the caller hands in the words, already in the reader's
+language, and the numbers.
 
 CSV follows the reader's spreadsheet: with a decimal comma (pt-BR) the delimiter is `;`, as
 Excel in Brazil expects, and the file starts with a UTF-8 byte-order mark so Excel reads
@@ -17,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 Cell = str | int | float | Decimal
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
