@@ -47,6 +47,7 @@ class QAFormAdmin(admin.ModelAdmin):
         ("name", "channel", "active"),
         "description",
         ("dispute_days", "dispute_rounds"),
+        ("training_misses", "training_window", "training_auto_assign"),
         "preview",
     ]
     search_fields = ["name", "description"]
@@ -69,6 +70,7 @@ class QAItemInline(admin.StackedInline):
         ("kind", "scale_max", "weight"),
         ("critical", "bonus", "allows_na"),
         "guidance",
+        "training_modules",
     ]
     extra = 1
 

@@ -37,6 +37,26 @@ class QAForm(models.Model):
         ),
         verbose_name=_("dispute window (days)"),
     )
+    training_misses = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_(
+            "An item missed in this many of the agent's latest reviews on this form suggests "
+            "the training modules linked to it."
+        ),
+        verbose_name=_("misses that suggest training"),
+    )
+    training_window = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("How many of the agent's latest reviews on this form are looked at."),
+        verbose_name=_("latest reviews looked at"),
+    )
+    training_auto_assign = models.BooleanField(
+        default=False,
+        help_text=_("Assign the suggested modules at once instead of suggesting them."),
+        verbose_name=_("assign suggested training"),
+    )
     dispute_rounds = models.PositiveSmallIntegerField(
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
@@ -113,6 +133,14 @@ class QAItem(models.Model):
         verbose_name=_("allows N/A"),
     )
     position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    training_modules = models.ManyToManyField(
+        "coaching.TrainingModule",
+        blank=True,
+        related_name="qa_items",
+        help_text=_("Suggested (or assigned) when an agent keeps missing this item."),
+        verbose_name=_("training modules"),
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -522,3 +522,82 @@ def alignment_over_time(user: AbstractBaseUser) -> list[AlignmentRow]:
             )
         )
     return rows
+
+
+# --- training for repeated misses -----------------------------------------------------------
+
+
+def answer_share(item: dict[str, Any], answer: str) -> float | None:
+    """What a stored answer earned of a version item's weight; None when it does not count
+    (not applicable, unanswered, a bonus item)."""
+    if answer in ("", "na") or item["bonus"]:
+        return None
+    if answer == "yes":
+        return 1.0
+    if answer == "no":
+        return 0.0
+    return int(answer) / item["scale_max"] if answer.isdigit() else None
+
+
+MISSED_BELOW = 0.5  # an answer earning under half the item's weight is a miss
+
+
+@dataclass(frozen=True)
+class RepeatedMiss:
+    key: str
+    text: str
+    misses: int
+    window: int
+    modules: list[Any]
+
+
+def repeated_misses(review: QAReview) -> list[RepeatedMiss]:
+    """Items this finished review missed that the agent also missed in enough of their latest
+    reviews on the same form (its training_misses of training_window, this one included),
+    with the active training modules linked to them."""
+    form = review.version.form
+    if review.status != QAReview.Status.FINISHED or review.calibration_id:
+        return []
+    latest = list(
+        QAReview.objects.filter(
+            agent_id=review.agent_id,
+            version__form=form,
+            status=QAReview.Status.FINISHED,
+            calibration__isnull=True,
+            finished_at__lte=review.finished_at,
+        )
+        .select_related("version")
+        .order_by("-finished_at", "-pk")[: form.training_window]
+    )
+    items: dict[tuple[int, str], dict[str, Any]] = {}
+    for latest_review in latest:
+        for section in latest_review.version.structure["sections"]:
+            for item in section["items"]:
+                items[latest_review.version_id, item["key"]] = item
+    misses: dict[str, int] = {}
+    missed_here: set[str] = set()
+    for review_id, version_id, key, answer in QAAnswer.objects.filter(
+        review__in=latest
+    ).values_list("review_id", "review__version_id", "key", "answer"):
+        item = items.get((version_id, key))
+        share = answer_share(item, answer) if item else None
+        if share is not None and share < MISSED_BELOW:
+            misses[key] = misses.get(key, 0) + 1
+            if review_id == review.pk:
+                missed_here.add(key)
+    repeated = [key for key in missed_here if misses[key] >= form.training_misses]
+    if not repeated:
+        return []
+    linked = {
+        str(item.pk): item
+        for item in QAItem.objects.filter(
+            pk__in=[int(key) for key in repeated if key.isdigit()]
+        ).prefetch_related("training_modules")
+    }
+    found = []
+    for key in sorted(repeated):
+        item = linked.get(key)
+        modules = [m for m in item.training_modules.all() if m.active] if item else []
+        if modules:
+            found.append(RepeatedMiss(key, item.text, misses[key], len(latest), modules))
+    return found

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from coaching.models import QAAnswer, QAFormVersion, QAReview
+from coaching.selectors.quality import answer_share
 from performance.access import teams_reviewed_by
 from performance.roles import is_admin
 
@@ -185,7 +186,7 @@ def _item_lines(report: QAReport, reviews: QuerySet[QAReview]) -> None:
         team_line = per_team[team or "—"].setdefault(
             (form, key), ItemLine(form, section, item["text"])
         )
-        share = _share(item, answer)
+        share = answer_share(item, answer)
         for target in (line, section_line, team_line):
             if share is None:
                 target.not_applicable += 1
@@ -206,17 +207,6 @@ def _item_lines(report: QAReport, reviews: QuerySet[QAReview]) -> None:
         )[:MOST_FAILED]
         for team, lines in sorted(per_team.items())
     }
-
-
-def _share(item: dict, answer: str) -> float | None:
-    """What an answer earned of the item's weight; None when it does not count."""
-    if answer in ("", "na") or item["bonus"]:
-        return None
-    if answer == "yes":
-        return 1.0
-    if answer == "no":
-        return 0.0
-    return int(answer) / item["scale_max"] if answer.isdigit() else None
 
 
 def export_rows(reviews: QuerySet[QAReview]) -> QuerySet[QAReview]:

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
-from coaching.selectors.quality import form_structure
+from coaching.selectors.quality import form_structure, repeated_misses
+from coaching.services.training import training_assign_for_misses
 from performance.access import interactions_reviewable_by
-from performance.models import FeedBatch
+from performance.models import Agent, FeedBatch
 from performance.services.ingest import QAScoreRefused, interaction_qa_scores_set
 
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
@@ -235,7 +236,7 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
     scores go in one batch per source, so their periods are re-scored once."""
     locked = list(
         QAReview.objects.select_for_update()
-        .select_related("interaction", "version")
+        .select_related("interaction", "version__form")
         .filter(pk__in=[review.pk for review in reviews])
         .order_by("pk")
     )
@@ -252,7 +253,17 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
     QAReview.objects.bulk_update(
         locked, ["status", "score", "finished_at", "batch", "updated_at"], batch_size=500
     )
+    for review in scored:
+        if review.version.form.training_auto_assign:
+            _assign_training_for_misses(review, reviewer=reviewer)
     return locked
+
+
+def _assign_training_for_misses(review: QAReview, *, reviewer) -> None:
+    modules = {m.pk: m for miss in repeated_misses(review) for m in miss.modules}
+    if modules:
+        agent = Agent.objects.select_related("team", "user").get(pk=review.agent_id)
+        training_assign_for_misses(agent=agent, modules=modules.values(), assigned_by=reviewer)
 
 
 def review_scores_write(reviews: Sequence[QAReview], *, by, reference: str) -> dict[int, FeedBatch]:

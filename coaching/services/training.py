@@ -122,6 +122,20 @@ def training_assign(
     return made, skipped
 
 
+def training_assign_for_misses(
+    *, agent: Agent, modules: Iterable[TrainingModule], assigned_by: AbstractBaseUser
+) -> int:
+    """The modules a QA review assigns for an item the agent keeps missing (the form says to
+    assign, not only suggest); an agent with the module open keeps that one. Returns how
+    many it made."""
+    due_on = _today(agent) + timedelta(days=FLAG_ASSIGNMENT_DAYS)
+    return sum(
+        _create(agent=agent, module=module, due_on=due_on, assigned_by=assigned_by) is not None
+        for module in modules
+        if module.active
+    )
+
+
 def training_assign_for_flags(flags: Iterable[CoachingFlag]) -> int:
     """An open flag assigns the active modules linked to its standard, once per flag (an
     agent who has the module open already keeps that one). Returns how many it made."""

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
 from coaching.models import CoachingFlag
-from coaching.selectors.quality import agent_reviews
+from coaching.selectors.quality import agent_reviews, reviews_visible_to
 from coaching.services.flags import (
     NOTE_MAX_LENGTH,
     flag_dismiss,
@@ -221,8 +222,24 @@ def flag_open(request: HttpRequest) -> HttpResponse:
     initial = {}
     if (agent_id := request.GET.get("agent", "")).isdigit():
         initial["agent"] = agent_id
+    if (review_id := request.GET.get("review", "")).isdigit():
+        initial |= _from_review(request, int(review_id))
     form = OpenFlagForm(user=request.user, initial=initial)
     return render(request, "coaching/flag_open.html", {"form": form})
+
+
+def _from_review(request: HttpRequest, review_id: int) -> dict[str, Any]:
+    """A flag opened from a QA review: its agent, a quality standard, a note naming it."""
+    review = reviews_visible_to(request.user).filter(pk=review_id, status="finished").first()
+    if review is None:
+        return {}
+    standard = ServiceStandard.objects.filter(metric="qa").order_by("-active_from", "name").first()
+    note = gettext("From the QA review of %(interaction)s (%(form)s): score %(score)s.") % {
+        "interaction": review.interaction.external_id,
+        "form": review.version.form.name,
+        "score": floatformat(review.score, "-2"),
+    }
+    return {"agent": review.agent_id, "standard": standard.pk if standard else None, "note": note}
 
 
 @login_required

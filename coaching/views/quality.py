@@ -51,8 +51,8 @@ from coaching.services.quality_plans import assignment_review
 from coaching.views.common import add_errors
 from config.exports import XLSX_TYPE, Table, csv_bytes, xlsx_bytes
 from performance.access import agents_reviewable_by, interactions_reviewable_by, teams_reviewed_by
-from performance.models import Agent, Channel
-from performance.roles import is_admin, is_agent, is_reviewer
+from performance.models import Agent, Channel, Team
+from performance.roles import is_admin, is_agent, is_reviewer, is_team_lead
 from performance.templatetags.metric_format import local_time
 from performance.views.common import htmx_swap, query_errors
 
@@ -230,6 +230,16 @@ def _as_posted(item: reads.ReviewedItem, posted: dict[str, tuple[Any, str]]) -> 
     return replace(item, answer="" if answer is None else str(answer), comment=comment)
 
 
+def _leads_agent(user, review: QAReview) -> bool:
+    """Whether the user coaches the review's agent (opens flags, assigns training)."""
+    if is_admin(user):
+        return True
+    team_id = review.agent.team_id
+    return bool(
+        team_id and is_team_lead(user) and Team.objects.filter(pk=team_id, leads=user).exists()
+    )
+
+
 def _review_page(
     request: HttpRequest,
     review: QAReview,
@@ -277,6 +287,8 @@ def _review_page(
         "editable": editable,
         "comment": review.comment if comment is None else comment,
         "own": own,
+        "misses": reads.repeated_misses(review) if not own else [],
+        "leads_agent": _leads_agent(request.user, review),
         "points": reads.form_points(review.version.structure),
     }
     return render(request, "coaching/review.html", context, status=status)
