@@ -61,6 +61,8 @@ class QAReport:
     by_form: list[ScoreLine]
     sections: list[ItemLine] = field(default_factory=list)
     items: list[ItemLine] = field(default_factory=list)
+    # Each section with its items, in form and section order.
+    by_section: list[tuple[ItemLine, list[ItemLine]]] = field(default_factory=list)
     most_failed: dict[str, list[ItemLine]] = field(default_factory=dict)
 
 
@@ -196,6 +198,17 @@ def _item_lines(report: QAReport, reviews: QuerySet[QAReview]) -> None:
             target.missed += share < 0.5
     report.items = sorted(items.values(), key=lambda line: (line.form, line.section, line.text))
     report.sections = sorted(sections.values(), key=lambda line: (line.form, line.section))
+    report.by_section = [
+        (
+            section,
+            [
+                line
+                for line in report.items
+                if (line.form, line.section) == (section.form, section.section)
+            ],
+        )
+        for section in report.sections
+    ]
     report.most_failed = {
         team: sorted(
             (

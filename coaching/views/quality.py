@@ -20,7 +20,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -738,7 +738,7 @@ def quality_reports_export(request: HttpRequest, file_format: str) -> HttpRespon
     table = Table(
         title=gettext("QA reviews: %(since)s to %(until)s")
         % {"since": date_format(filters["since"]), "until": date_format(filters["until"])},
-        status=gettext("%(count)s reviews") % {"count": len(rows)},
+        status=ngettext("%(count)s review", "%(count)s reviews", len(rows)) % {"count": len(rows)},
         produced=gettext("Produced at %(when)s") % {"when": local_time(produced_at)},
         header=header,
         rows=rows,

@@ -79,6 +79,10 @@ def test_items_sections_and_the_most_missed(reviews, monitor):
     assert (items["Protocolo"].applicable, items["Protocolo"].not_applicable) == (3, 1)
     sections = {line.section: line for line in report.sections}
     assert sections["Solução"].applicable == 7 and sections["Abertura"].applicable == 4
+    assert [(section.section, [i.text for i in items]) for section, items in report.by_section] == [
+        ("Abertura", ["Saudação"]),
+        ("Solução", ["Escuta", "Protocolo"]),
+    ]
     # Ranked only with 3 applicable answers in the team: none per team here...
     assert report.most_failed == {"Lisbon": [], "Sao Paulo": []}
 
