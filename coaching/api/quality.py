@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coaching.api.common import validation_body
-from coaching.models import QADispute, QAForm, QAReview
+from coaching.models import QAAssignment, QADispute, QAForm, QAReview
 from coaching.selectors import quality as reads
 from coaching.services.quality import (
     review_acknowledge,
@@ -38,6 +39,7 @@ from coaching.services.quality_disputes import (
     dispute_open,
     dispute_reject,
 )
+from coaching.services.quality_plans import assignment_review
 from performance.api.common import NOT_LOGGED_IN, PeoplePagination
 from performance.roles import is_reviewer
 
@@ -455,3 +457,121 @@ class DisputeRejectApi(_Api):
         except ValidationError as error:
             return _refused(error)
         return Response(DisputeSerializer(dispute).data)
+
+
+class PlanChannelSerializer(serializers.Serializer):
+    channel = serializers.CharField(source="channel_id")
+    per_agent = serializers.IntegerField()
+
+
+class PlanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    period = serializers.CharField()
+    due_days = serializers.IntegerField()
+    teams = serializers.SerializerMethodField()
+    mix = PlanChannelSerializer(many=True, source="channels.all")
+
+    def get_teams(self, plan) -> list[int]:
+        return [team.pk for team in plan.teams.all()]
+
+
+class ProgressSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(source="plan.pk")
+    team = serializers.IntegerField(source="team.pk")
+    team_name = serializers.CharField(source="team.name")
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end", help_text="Exclusive.")
+    planned = serializers.IntegerField()
+    drawn = serializers.IntegerField()
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class PlansSerializer(serializers.Serializer):
+    plans = PlanSerializer(many=True)
+    progress = ProgressSerializer(many=True)
+
+
+class ReviewAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan = serializers.IntegerField(source="plan_id")
+    period_start = serializers.DateField()
+    interaction = serializers.IntegerField(source="interaction_id")
+    external_id = serializers.CharField(source="interaction.external_id")
+    agent = serializers.IntegerField(source="agent_id")
+    agent_name = serializers.CharField(source="agent.display_name")
+    channel = serializers.CharField()
+    due_on = serializers.DateField()
+    review = serializers.IntegerField(source="review_id", allow_null=True)
+
+
+class PlanQuerySerializer(serializers.Serializer):
+    periods = serializers.IntegerField(
+        required=False, default=4, min_value=1, max_value=26, help_text="Latest periods shown."
+    )
+
+
+class PlanListApi(_Api):
+    @extend_schema(
+        operation_id="quality_plans_list",
+        summary="Review plans of the teams you review, with their progress per team and period",
+        parameters=[PlanQuerySerializer],
+        responses={
+            200: PlansSerializer,
+            400: OpenApiResponse(),
+            403: NOT_LOGGED_IN,
+            404: OpenApiResponse(),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        if not is_reviewer(request.user):
+            raise NotFound(gettext("Only quality analysts and team leads review interactions."))
+        query = PlanQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        progress = reads.plan_progress(
+            request.user, today=timezone.localdate(), periods=query.validated_data["periods"]
+        )
+        plans = list({row.plan.pk: row.plan for row in progress}.values())
+        return Response(PlansSerializer({"plans": plans, "progress": progress}).data)
+
+
+class QueueApi(_Api):
+    @extend_schema(
+        operation_id="quality_queue",
+        summary="The interactions review plans assigned to you, still to review, soonest due first",
+        responses={200: ReviewAssignmentSerializer(many=True), 403: NOT_LOGGED_IN},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        paginator = PeoplePagination()
+        page = paginator.paginate_queryset(reads.analyst_queue(request.user), request, view=self)
+        return paginator.get_paginated_response(ReviewAssignmentSerializer(page, many=True).data)
+
+
+class AssignmentReviewApi(_Api):
+    @extend_schema(
+        operation_id="quality_assignment_review",
+        summary="Start (or reopen) the review of an interaction assigned to you",
+        parameters=[
+            OpenApiParameter(
+                "assignment_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="An assignment's id.",
+            )
+        ],
+        request=None,
+        responses={200: ReviewDetailSerializer, 400: REFUSED, 403: NOT_LOGGED_IN, 404: NOT_VISIBLE},
+        tags=TAGS,
+    )
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = QAAssignment.objects.filter(pk=assignment_id, analyst=request.user).first()
+        if assignment is None:
+            raise NotFound(gettext("No such assignment"))
+        try:
+            review = assignment_review(assignment, reviewer=request.user)
+        except ValidationError as error:
+            return _refused(error)
+        return Response(_detail(request, reads.review_for_user_or_404(request.user, review.pk)))

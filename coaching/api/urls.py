@@ -76,6 +76,13 @@ urlpatterns = [
         name="api-quality-review-dispute",
     ),
     path("quality/disputes", quality.DisputeListApi.as_view(), name="api-quality-disputes"),
+    path("quality/plans", quality.PlanListApi.as_view(), name="api-quality-plans"),
+    path("quality/queue", quality.QueueApi.as_view(), name="api-quality-queue"),
+    path(
+        "quality/assignments/<int:assignment_id>/review",
+        quality.AssignmentReviewApi.as_view(),
+        name="api-quality-assignment-review",
+    ),
     path(
         "quality/disputes/<int:dispute_id>/accept",
         quality.DisputeAcceptApi.as_view(),

@@ -261,3 +261,39 @@ def test_sampling_never_picks_the_same_interaction_twice(
     assert len(ids) == len(set(ids))
     for agent, count in zip(agents, counts, strict=True):
         assert QAAssignment.objects.filter(agent=agent).count() == min(count, 2 * per_agent)
+
+
+class TestApi:
+    def test_plans_with_progress_per_role(
+        self, client, plan, week_facts, monitor, carol, bob, paulo
+    ):
+        plan_sample(plan, WEEK)
+        client.force_login(carol)
+        body = client.get(reverse("api-quality-plans"), {"periods": 26}).json()
+        assert [p["name"] for p in body["plans"]] == ["Semanal"]
+        assert {p["channel"]: p["per_agent"] for p in body["plans"][0]["mix"]} == {
+            "phone": 2,
+            "chat": 1,
+        }
+        row = next(r for r in body["progress"] if r["period_start"] == WEEK.start.isoformat())
+        assert (row["planned"], row["drawn"]) == (6, 6)
+        client.force_login(bob)
+        assert client.get(reverse("api-quality-plans")).json()["plans"] == []
+        assert client.get(reverse("api-quality-plans"), {"periods": 99}).status_code == 400
+        client.force_login(paulo.user)
+        assert client.get(reverse("api-quality-plans")).status_code == 404
+
+    def test_the_queue_and_starting_from_it(self, client, plan, week_facts, monitor, carol):
+        one_item_form()
+        plan_sample(plan, WEEK)
+        client.force_login(monitor)
+        queue = client.get(reverse("api-quality-queue")).json()["results"]
+        assert len(queue) == 6 and queue[0]["review"] is None
+        started = client.post(reverse("api-quality-assignment-review", args=[queue[0]["id"]]))
+        assert started.status_code == 200 and started.json()["status"] == "draft"
+        client.force_login(carol)
+        assert client.get(reverse("api-quality-queue")).json()["results"] == []
+        assert (
+            client.post(reverse("api-quality-assignment-review", args=[queue[1]["id"]])).status_code
+            == 404
+        )
