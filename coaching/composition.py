@@ -163,7 +163,8 @@ def demo_quality_step(options: DemoOptions) -> None:
                 "Quality monitoring: %(finished)s reviews finished (%(acknowledged)s "
                 "acknowledged), %(drafts)s drafts; disputes: %(disputes_open)s open, "
                 "%(disputes_accepted)s accepted, %(disputes_rejected)s rejected; %(drawn)s "
-                "interactions drawn by the weekly review plan."
+                "interactions drawn by the weekly review plan; %(mystery)s mystery-shopper "
+                "calls reviewed."
             )
             % counts
         )

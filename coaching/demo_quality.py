@@ -310,7 +310,9 @@ def demo_quality_seed(today: date, *, days: int, seed: int) -> dict[str, int]:
     disputes = _disputes(finished, leads, rng)
     drawn = _plan(monitor, today)
     _calibration(monitor, leads, forms, rng)
+    mystery = _mystery(monitor, rng)
     return {
+        "mystery": mystery,
         "drawn": drawn,
         "finished": len(finished),
         "drafts": len(drafts),
@@ -443,6 +445,62 @@ def _calibration(monitor, leads: dict[int, Any], forms: dict[str, QAForm], rng) 
         },
         notes="Combinado: a confirmação de dados vale só com os três dados pedidos.",
     )
+
+
+MYSTERY_FORM = {
+    "name": "Cliente oculto: telefone",
+    "channel": "phone",
+    "description": "Ligações de clientes ocultos contratados: a jornada de compra inteira.",
+    "sections": [
+        (
+            "Jornada",
+            [
+                {"text": "Atendeu em até 3 toques e se apresentou", "weight": 2},
+                {"text": "Entendeu a necessidade antes de oferecer", "weight": 3},
+                {"text": "Ofereceu o plano certo para o perfil do cliente", "weight": 4},
+                {"text": "Explicou preço, fidelidade e prazos sem omitir nada", "weight": 3},
+                {"text": "Convidou para fechar a compra", "weight": 2},
+            ],
+        ),
+    ],
+}
+
+
+def _mystery(monitor, rng) -> int:
+    """A mystery-shopping form and a dozen shoppers' calls reviewed on it (their scores go to
+    the calls' mystery-shopper score, reported apart from monitoria)."""
+    channel = Channel.objects.filter(code="phone").first()
+    if channel is None:
+        return 0
+    form, created = QAForm.objects.get_or_create(
+        name=MYSTERY_FORM["name"],
+        defaults={
+            "kind": QAForm.Kind.MYSTERY,
+            "channel": channel,
+            "description": MYSTERY_FORM["description"],
+        },
+    )
+    if created:
+        for position, (title, items) in enumerate(MYSTERY_FORM["sections"], start=1):
+            section = QASection.objects.create(form=form, title=title, position=position)
+            for item_position, item in enumerate(items, start=1):
+                QAItem.objects.create(section=section, position=item_position, **item)
+    calls = list(
+        Interaction.objects.filter(channel="phone")
+        .exclude(pk__in=QAReview.objects.values("interaction_id"))
+        .exclude(pk__in=QAAssignment.objects.values("interaction_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    reviews = []
+    for interaction_id in rng.sample(calls, min(12, len(calls))):
+        review = review_start(reviewer=monitor, interaction_id=interaction_id, form=form)
+        answers = _answers(review, rng.uniform(0.6, 0.95), rng, {})
+        review_answers_save(review, reviewer=monitor, answers=answers)
+        reviews.append(review)
+    if reviews:
+        reviews_finish(reviews, reviewer=monitor, reference="demo-mystery-shopping")
+    return len(reviews)
 
 
 def _plan(monitor, today: date) -> int:

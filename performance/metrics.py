@@ -355,6 +355,20 @@ METRICS: dict[str, Metric] = {
             ),
         ),
         Metric(
+            "mystery",
+            _("Mystery-shopper score"),
+            "",
+            Direction.HIGHER,
+            _("mystery-shopper evaluations"),
+            _mean("mystery_score"),
+            bounds=PERCENT,
+            explanation=_(
+                "The mean mystery-shopper score of these contacts, from the shoppers' files or "
+                "reviews in Atendo on a mystery-shopping form (apart from quality monitoring)."
+            ),
+            columns=(Column(_("Mystery-shopper score"), "mystery_score", "number"),),
+        ),
+        Metric(
             "contacts_per_case",
             _("Contacts per resolved case"),
             "",

@@ -41,10 +41,18 @@ class QAFormVersionInline(ReadOnly, admin.TabularInline):
 
 @admin.register(QAForm)
 class QAFormAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "active", "dispute_days", "dispute_rounds", "preview"]
-    list_filter = ["active", "channel"]
+    list_display = [
+        "name",
+        "kind",
+        "channel",
+        "active",
+        "dispute_days",
+        "dispute_rounds",
+        "preview",
+    ]
+    list_filter = ["active", "kind", "channel"]
     fields = [
-        ("name", "channel", "active"),
+        ("name", "kind", "channel", "active"),
         "description",
         ("dispute_days", "dispute_rounds"),
         ("training_misses", "training_window", "training_auto_assign"),

@@ -16,7 +16,22 @@ from performance.models import Agent, Channel, FeedBatch, Interaction, Team
 
 
 class QAForm(models.Model):
+    class Kind(models.TextChoices):
+        MONITORING = "monitoring", _("Quality monitoring")
+        MYSTERY = "mystery", _("Mystery shopping")
+
     name = models.CharField(max_length=120, verbose_name=_("name"))
+    kind = models.CharField(
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.MONITORING,
+        help_text=_(
+            "Mystery shopping: reviews of mystery shoppers' contacts, whose scores go to the "
+            "interaction's mystery-shopper score (reported apart, with a standard of their own "
+            "if you set one up) instead of its QA score."
+        ),
+        verbose_name=_("kind"),
+    )
     channel = models.ForeignKey(
         Channel,
         on_delete=models.PROTECT,

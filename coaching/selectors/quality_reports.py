@@ -15,7 +15,7 @@ from django.db.models import Avg, Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from coaching.models import QAAnswer, QAFormVersion, QAReview
+from coaching.models import QAAnswer, QAForm, QAFormVersion, QAReview
 from coaching.selectors.quality import answer_share
 from performance.access import teams_reviewed_by
 from performance.roles import is_admin
@@ -73,14 +73,17 @@ def report_reviews(
     until: date,
     team_id: int | None = None,
     form_id: int | None = None,
+    kind: str = QAForm.Kind.MONITORING,
 ) -> QuerySet[QAReview]:
     """The finished, non-calibration reviews of interactions started in [since, until] (the
-    server's days), of the teams the user reviews (every team for admins)."""
+    server's days), of the teams the user reviews (every team for admins), on forms of one
+    kind: quality monitoring and mystery shopping are reported apart."""
     start = timezone.make_aware(datetime.combine(since, time.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
     reviews = QAReview.objects.filter(
         status=QAReview.Status.FINISHED,
         calibration__isnull=True,
+        version__form__kind=kind,
         interaction__started_at__gte=start,
         interaction__started_at__lt=end,
     )
@@ -121,8 +124,11 @@ def qa_report(
     until: date,
     team_id: int | None = None,
     form_id: int | None = None,
+    kind: str = QAForm.Kind.MONITORING,
 ) -> QAReport:
-    reviews = report_reviews(user, since=since, until=until, team_id=team_id, form_id=form_id)
+    reviews = report_reviews(
+        user, since=since, until=until, team_id=team_id, form_id=form_id, kind=kind
+    )
     total = reviews.aggregate(n=Count("pk"), mean=Avg("score"))
     months = (
         reviews.annotate(month=TruncMonth("interaction__started_at"))

@@ -249,7 +249,7 @@ def reviews_finish(reviews: Sequence[QAReview], *, reviewer, reference: str) -> 
     for review in locked:
         review.status = QAReview.Status.FINISHED
         review.finished_at = review.updated_at = now  # bulk_update skips auto_now
-        review.batch = batches.get(review.interaction.source_id) if review in scored else None
+        review.batch = batches.get(review.pk)
     QAReview.objects.bulk_update(
         locked, ["status", "score", "finished_at", "batch", "updated_at"], batch_size=500
     )
@@ -266,17 +266,30 @@ def _assign_training_for_misses(review: QAReview, *, reviewer) -> None:
         training_assign_for_misses(agent=agent, modules=modules.values(), assigned_by=reviewer)
 
 
+# The interaction field a finished review of each form kind writes its score to.
+SCORE_FIELDS = {QAForm.Kind.MONITORING: "qa_score", QAForm.Kind.MYSTERY: "mystery_score"}
+
+
 def review_scores_write(reviews: Sequence[QAReview], *, by, reference: str) -> dict[int, FeedBatch]:
     """Write the reviews' scores on their interactions through performance's audited write
-    path (one batch per source, by source id); ValidationError with the reasons if refused."""
-    try:
-        return interaction_qa_scores_set(
-            scores=[(review.interaction, review.score) for review in reviews],
-            by=by,
-            reference=reference,
-        )
-    except QAScoreRefused as refused:
-        raise ValidationError(refused.reasons) from None
+    path (one batch per source and kind of form); returns each review's batch (by review id);
+    ValidationError with the reasons if refused."""
+    written: dict[int, FeedBatch] = {}
+    for kind, field in SCORE_FIELDS.items():
+        of_kind = [review for review in reviews if review.version.form.kind == kind]
+        if not of_kind:
+            continue
+        try:
+            batches = interaction_qa_scores_set(
+                scores=[(review.interaction, review.score) for review in of_kind],
+                by=by,
+                reference=reference,
+                field=field,
+            )
+        except QAScoreRefused as refused:
+            raise ValidationError(refused.reasons) from None
+        written |= {review.pk: batches[review.interaction.source_id] for review in of_kind}
+    return written
 
 
 def _check_session_open(review: QAReview) -> None:

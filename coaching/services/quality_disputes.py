@@ -141,7 +141,7 @@ def dispute_accept(
     batches = review_scores_write(
         [review], by=user, reference=f"qa-review-{review.pk}-dispute-{dispute.round}"
     )
-    review.batch = batches[review.interaction.source_id]
+    review.batch = batches[review.pk]
     review.save(update_fields=["score", "batch", "updated_at"])
     return _decide(
         dispute,

@@ -603,6 +603,7 @@ def calibration_alignment_page(request: HttpRequest) -> HttpResponse:
 
 
 class ReportQuery(forms.Form):
+    kind = forms.ChoiceField(choices=QAForm.Kind.choices, required=False, label=_("Reviews of"))
     since = forms.DateField(
         required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -626,6 +627,7 @@ class ReportQuery(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         today = timezone.localdate()
+        data["kind"] = data.get("kind") or QAForm.Kind.MONITORING
         data["until"] = data.get("until") or today
         data["since"] = data.get("since") or (data["until"] - timedelta(days=REPORT_DAYS))
         if data["since"] > data["until"]:
@@ -648,6 +650,7 @@ def _report_filters(query: ReportQuery) -> dict[str, Any]:
         "until": data["until"],
         "team_id": data["team"].pk if data["team"] else None,
         "form_id": data["form"].pk if data["form"] else None,
+        "kind": data["kind"],
     }
 
 

@@ -409,6 +409,7 @@ class InteractionAdmin(ReadOnlyAdmin):
         "csat",
         "nps",
         "qa_score",
+        "mystery_score",
     ]
     list_filter = ["channel", "source"]
     list_select_related = ["source", "agent__user"]

@@ -205,6 +205,20 @@ FIELDS: tuple[FeedField, ...] = (
         high=100,
         headings=("qa", "nota de qualidade", "qualidade", "monitoria", "quality score"),
     ),
+    FeedField(
+        "mystery_score",
+        Kind.NUMBER,
+        _("Mystery-shopper score (0-100)"),
+        low=0,
+        high=100,
+        headings=(
+            "cliente oculto",
+            "nota cliente oculto",
+            "nota do cliente oculto",
+            "mystery shopper",
+            "mystery score",
+        ),
+    ),
 )
 
 FIELD_BY_NAME = {field.name: field for field in FIELDS}

@@ -28,7 +28,8 @@ DEFAULT_CHANNELS = ("phone", "email", "chat", "social")
 FORMATS = ("csv", "jsonl")
 # Every canonical field but ended_at (handle_seconds carries the time), in schema order: the
 # generator builds each row's values in this order.
-COLUMNS = tuple(name for name in CANONICAL_FIELDS if name != "ended_at")
+# Telephony and helpdesk exports carry neither an end time nor mystery-shopper scores.
+COLUMNS = tuple(name for name in CANONICAL_FIELDS if name not in ("ended_at", "mystery_score"))
 # Keeps a draw of exactly 1.0 inside the last working hour.
 LAST_POINT = 1.0 - 1e-9
 ABSENCE_SHARE = 0.03

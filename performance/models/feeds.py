@@ -444,6 +444,11 @@ class Interaction(models.Model):
     ces = models.SmallIntegerField(null=True, blank=True, verbose_name=_("CES"))
     # The score the `qa` metric reads: a finished review's when there is one, else the feed's.
     qa_score = models.FloatField(null=True, blank=True, verbose_name=_("QA score"))
+    # A mystery shopper's score of this contact (their vendor's file, or a review in Atendo on
+    # a mystery-shopping form): reported apart from quality monitoring.
+    mystery_score = models.FloatField(
+        null=True, blank=True, verbose_name=_("mystery-shopper score")
+    )
     # What feeds last said, kept beside a review's score that wins over it.
     feed_qa_score = models.FloatField(null=True, blank=True, verbose_name=_("feed's QA score"))
     qa_reviewed = models.BooleanField(

@@ -25,11 +25,20 @@ def seed_demo() -> str:
 
 def test_the_demo_reviews_interactions_on_two_pt_br_forms(client):
     output = seed_demo()
-    assert set(QAForm.objects.values_list("name", "channel_id")) == {
-        ("Monitoria de voz", "phone"),
-        ("Monitoria de chat", "chat"),
+    assert set(QAForm.objects.values_list("name", "channel_id", "kind")) == {
+        ("Monitoria de voz", "phone", "monitoring"),
+        ("Monitoria de chat", "chat", "monitoring"),
+        ("Cliente oculto: telefone", "phone", "mystery"),
     }
-    finished = QAReview.objects.filter(status="finished", calibration=None)
+    # Mystery-shopper calls reviewed apart: their score is the calls' mystery-shopper score.
+    mystery = QAReview.objects.filter(status="finished", version__form__kind="mystery")
+    assert mystery.exists()
+    assert all(
+        r.interaction.mystery_score == r.score for r in mystery.select_related("interaction")
+    )
+    finished = QAReview.objects.filter(
+        status="finished", calibration=None, version__form__kind="monitoring"
+    )
     assert finished.count() >= 6 * 2 - 4 and QAReview.objects.filter(status="draft").count() == 4
     seeded = int(re.search(r"(\d+) reviews finished", output).group(1))
     assert 0 < seeded <= finished.count()
@@ -66,5 +75,6 @@ def test_the_demo_reviews_interactions_on_two_pt_br_forms(client):
     assert client.login(username="monitor", password="atendo-monitor")
     assert "Monitoria de voz" in client.get("/coaching/quality/").content.decode()
 
+    before = QAReview.objects.filter(status="finished").count()
     seed_demo()
-    assert QAReview.objects.filter(status="finished", calibration=None).count() == finished.count()
+    assert QAReview.objects.filter(status="finished").count() == before

@@ -60,6 +60,7 @@ COPY_TYPES = (
     "int2",
     "float8",
     "float8",
+    "float8",
     "bool",
     "bytea",
     "int8",

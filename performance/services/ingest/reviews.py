@@ -1,7 +1,8 @@
 """A QA review's score written as a feed row: the audited write path every fact change takes.
 
-A finished review (coaching's monitoria) sets its interaction's QA score by sending one
-partial row, `{"external_id": ..., "qa_score": ...}`, as a batch of the interaction's own
+A finished review (coaching's monitoria) sets its interaction's QA score (a mystery-shopping
+review: its mystery-shopper score) by sending one partial row, `{"external_id": ...,
+"qa_score": ...}`, as a batch of the interaction's own
 source received via "review" and sent by the reviewer. It is stored as received, counted,
 scoped to the teams the reviewer reviews, explained like any batch, and re-scores the periods
 it touched once, after commit. From then on the review's score wins over feeds' (see
@@ -18,6 +19,8 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from performance.models import FeedBatch, FeedSource, Interaction
 from performance.services.ingest.batches import feed_batch_process, feed_batch_receive
+
+REVIEW_FIELDS = ("qa_score", "mystery_score")
 
 
 class QAScoreRefused(Exception):
@@ -38,14 +41,21 @@ def interaction_qa_score_set(
 
 
 def interaction_qa_scores_set(
-    *, scores: Sequence[tuple[Interaction, float]], by: AbstractBaseUser, reference: str
+    *,
+    scores: Sequence[tuple[Interaction, float]],
+    by: AbstractBaseUser,
+    reference: str,
+    field: str = "qa_score",
 ) -> dict[int, FeedBatch]:
-    """Write reviews' scores on their interactions: one batch per source (by source id),
-    processed at once in the caller's transaction; `reference` names the reviews in the stored
-    files' names. Raises QAScoreRefused when any row is refused: the caller rolls back."""
+    """Write reviews' scores on their interactions (`field`: qa_score, or mystery_score for
+    mystery-shopping reviews): one batch per source (by source id), processed at once in the
+    caller's transaction; `reference` names the reviews in the stored files' names. Raises
+    QAScoreRefused when any row is refused: the caller rolls back."""
+    if field not in REVIEW_FIELDS:
+        raise ValueError(f"a review writes {', '.join(REVIEW_FIELDS)}, not {field}")
     rows_by_source: dict[int, list[str]] = {}
     for interaction, score in scores:
-        row = json.dumps({"external_id": interaction.external_id, "qa_score": score})
+        row = json.dumps({"external_id": interaction.external_id, field: score})
         rows_by_source.setdefault(interaction.source_id, []).append(row)
     batches = {}
     for source in FeedSource.objects.filter(pk__in=rows_by_source).order_by("pk"):
