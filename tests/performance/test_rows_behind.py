@@ -49,6 +49,7 @@ def judged(alice, source):
             nps=[10, 7, 3, None, 9, None],
             ces=[1, None, 7, 4, None, None],
             qa_score=[90, None, None, 70.5, None, None],
+            mystery_score=[None, 80, None, None, 55.5, None],
             first_contact_resolution=[True, False, None, True, None, False],
             case_id=["C1", "C1", "C2", "", "C3", "C4"],
             resolved=[True, True, False, True, True, False],
