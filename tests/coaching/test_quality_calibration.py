@@ -287,3 +287,16 @@ def test_answers_read_in_the_readers_language(client, session, analysts, carol):
     html = client.get(reverse("coaching:calibration", args=[session.pk])).content.decode()
     times = "\N{MULTIPLICATION SIGN}"
     assert f"Yes {times} 1" in html and f"No {times} 1" in html
+
+
+def test_the_alignment_page_per_role(client, session, analysts, carol, paulo, bob):
+    greeting, solution = keys(session)
+    score(session, analysts[0], "yes", "no")
+    calibration_close(session, by=carol, answers={greeting: ("yes", ""), solution: ("yes", "")})
+    url = reverse("coaching:calibration-alignment")
+    client.force_login(carol)
+    assert analysts[0].get_full_name() in client.get(url).content.decode()
+    client.force_login(bob)  # another team's lead: not in the session
+    assert analysts[0].get_full_name() not in client.get(url).content.decode()
+    client.force_login(paulo.user)
+    assert client.get(url).status_code == 404
