@@ -158,6 +158,9 @@ def copy_prepare(*, path: str, out: str) -> dict[str, Any]:
             raw["agent_id"] = agent_ids[raw["agent"].strip().lower()]
             raw["source_id"] = source.id
             raw["updated_at"] = now
+            # As the ingest stores them: the feed's score kept as the feed's, no review.
+            raw["feed_qa_score"] = raw.get("qa_score", "")
+            raw["qa_reviewed"] = "false"
             writer.writerow([raw.get(column, "") for column in COPY_COLUMNS])
             rows += 1
     return {"rows": rows}
