@@ -452,7 +452,10 @@ class Interaction(models.Model):
     # What feeds last said, kept beside a review's score that wins over it.
     feed_qa_score = models.FloatField(null=True, blank=True, verbose_name=_("feed's QA score"))
     qa_reviewed = models.BooleanField(
+        # In the database too: bulk loads that name only the feed's columns (benchmarks, COPY)
+        # get False.
         default=False,
+        db_default=False,
         help_text=_("Its QA score comes from a review in Atendo; feeds' scores are kept aside."),
         verbose_name=_("reviewed in Atendo"),
     )
