@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coaching.models import QAAnswer, QAForm, QAFormVersion, QAItem, QAReview
+from coaching.models import QAAnswer, QACalibration, QAForm, QAFormVersion, QAItem, QAReview
 from coaching.selectors.quality import form_structure, repeated_misses
 from coaching.services.training import training_assign_for_misses
 from performance.access import interactions_reviewable_by
@@ -295,7 +295,7 @@ def review_scores_write(reviews: Sequence[QAReview], *, by, reference: str) -> d
 def _check_session_open(review: QAReview) -> None:
     """A calibration review changes only while its session is open (once the spread is shown,
     scoring is no longer blind)."""
-    if review.calibration_id and review.calibration.status != "open":
+    if review.calibration_id and review.calibration.status != QACalibration.Status.OPEN:
         raise ValidationError(_("This calibration session is closed."))
 
 

@@ -27,7 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from coaching import selectors
-from coaching.models import QAAssignment, QACalibration, QADispute, QAForm, QAReview
+from coaching.models import (
+    QAAssignment,
+    QACalibration,
+    QADispute,
+    QAForm,
+    QAFormVersion,
+    QAReview,
+)
 from coaching.selectors import quality as reads
 from coaching.selectors.quality_reports import export_rows, qa_report, report_reviews
 from coaching.services.quality import (
@@ -35,6 +42,8 @@ from coaching.services.quality import (
     review_answers_save,
     review_finish,
     review_start,
+    stored_answer,
+    version_rules,
 )
 from coaching.services.quality_calibration import (
     calibration_close,
@@ -207,19 +216,15 @@ def review_start_view(request: HttpRequest) -> HttpResponse:
     return redirect("coaching:review", review.pk)
 
 
-def _posted_answers(request: HttpRequest, review: QAReview) -> dict[str, tuple[Any, str]]:
-    """The items' answers and comments as posted; an item with neither is left out."""
+def _posted_answers(request: HttpRequest, version: QAFormVersion) -> dict[str, tuple[Any, str]]:
+    """The version's items' answers and comments as posted, read as the services take them
+    (`stored_answer`); an item with neither is left out."""
     answers: dict[str, tuple[Any, str]] = {}
-    for section in reads.review_sections(review):
-        for item in section.items:
-            answer = request.POST.get(f"answer-{item.key}", "").strip()
-            comment = request.POST.get(f"comment-{item.key}", "")[:COMMENT_MAX_LENGTH]
-            if not answer and not comment.strip():
-                continue
-            if item.kind == "scale" and answer.isdigit():
-                answers[item.key] = (int(answer), comment)
-            else:
-                answers[item.key] = (answer or None, comment)
+    for rule in version_rules(version):
+        answer = request.POST.get(f"answer-{rule.key}", "").strip()
+        comment = request.POST.get(f"comment-{rule.key}", "")[:COMMENT_MAX_LENGTH]
+        if answer or comment.strip():
+            answers[rule.key] = (stored_answer(rule, answer), comment)
     return answers
 
 
@@ -302,7 +307,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         return _review_page(request, review)
     if review.reviewer_id != request.user.pk or review.status != QAReview.Status.DRAFT:
         raise Http404(gettext("You cannot change this review."))
-    answers = _posted_answers(request, review)
+    answers = _posted_answers(request, review.version)
     comment = request.POST.get("comment", "")[:COMMENT_MAX_LENGTH]
     finishing = request.POST.get("action") == "finish"
     try:
@@ -406,7 +411,7 @@ def dispute_decide_view(request: HttpRequest, dispute_id: int) -> HttpResponse:
         if request.POST.get("action") == "accept":
             answers = {
                 key: value
-                for key, value in _posted_answers(request, review).items()
+                for key, value in _posted_answers(request, review.version).items()
                 if key in dispute.items
             }
             dispute_accept(dispute, user=request.user, answers=answers, reason=reason)
@@ -568,16 +573,10 @@ def calibration_detail(request: HttpRequest, calibration_id: int) -> HttpRespons
         return _calibration_page(request, calibration)
     try:
         if request.POST.get("action") == "close":
-            answers = {}
-            for section in reads.review_sections_of_version(calibration.version):
-                for item in section.items:
-                    raw = request.POST.get(f"answer-{item.key}", "").strip()
-                    value: Any = int(raw) if item.kind == "scale" and raw.isdigit() else raw or None
-                    answers[item.key] = (value, "")
             calibration_close(
                 calibration,
                 by=request.user,
-                answers=answers,
+                answers=_posted_answers(request, calibration.version),
                 notes=request.POST.get("notes", "")[:COMMENT_MAX_LENGTH],
             )
             messages.success(request, gettext("Calibration session closed."))

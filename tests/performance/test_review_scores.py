@@ -13,12 +13,19 @@ from performance.services.ingest import (
     QAScoreRefused,
     batch_file_path,
     batch_report,
-    interaction_qa_score_set,
+    interaction_qa_scores_set,
 )
 from tests.factories import make_admin, make_quality_analyst
 from tests.performance.helpers import ingest_text
 
 pytestmark = pytest.mark.django_db
+
+
+def interaction_qa_score_set(*, interaction, score, by, reference):
+    """One review's score: its source's batch."""
+    batches = interaction_qa_scores_set(scores=[(interaction, score)], by=by, reference=reference)
+    return batches[interaction.source_id]
+
 
 HEADER = "external_id,agent,channel,started_at,qa_score\n"
 

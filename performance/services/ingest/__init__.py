@@ -15,7 +15,6 @@ from performance.services.ingest.batches import (
 )
 from performance.services.ingest.reviews import (
     QAScoreRefused,
-    interaction_qa_score_set,
     interaction_qa_scores_set,
 )
 
@@ -30,7 +29,6 @@ __all__ = [
     "feed_batch_resume",
     "feed_batches_resume_stalled",
     "ingest_feed_file",
-    "interaction_qa_score_set",
     "interaction_qa_scores_set",
     "storage_root",
 ]

@@ -31,15 +31,6 @@ class QAScoreRefused(Exception):
         self.reasons = reasons
 
 
-def interaction_qa_score_set(
-    *, interaction: Interaction, score: float, by: AbstractBaseUser, reference: str
-) -> FeedBatch:
-    """Write a review's score on its interaction (see interaction_qa_scores_set)."""
-    return interaction_qa_scores_set(scores=[(interaction, score)], by=by, reference=reference)[
-        interaction.source_id
-    ]
-
-
 def interaction_qa_scores_set(
     *,
     scores: Sequence[tuple[Interaction, float]],
