@@ -200,14 +200,16 @@ def derive(scope: DerivedScope) -> Derivation:
                 SUM(CASE WHEN earns = 1 THEN 1 ELSE 0 END) AS n
             FROM islands GROUP BY agent_id, standard_id, island
         ),
-        last_island AS (
-            SELECT agent_id, standard_id, MAX(island) AS island, MAX(n) AS best
-            FROM lengths GROUP BY agent_id, standard_id
+        ranked AS (
+            SELECT agent_id, standard_id, n,
+                MAX(n) OVER (PARTITION BY agent_id, standard_id) AS best,
+                ROW_NUMBER() OVER (
+                    PARTITION BY agent_id, standard_id ORDER BY island DESC
+                ) AS latest
+            FROM lengths
         ),
         state AS (
-            SELECT l.agent_id, l.standard_id, n.n AS current, l.best
-            FROM last_island l JOIN lengths n ON n.agent_id = l.agent_id
-                AND n.standard_id = l.standard_id AND n.island = l.island
+            SELECT agent_id, standard_id, n AS current, best FROM ranked WHERE latest = 1
         ),
         stored AS (
             SELECT id, agent_id, standard_id, current, best FROM {STREAK}

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from performance.bulk import statistics_refresh
 from performance.models import Agent, Evaluation, ServiceStandard
 from performance.periods import PeriodKind, period_containing
 from performance.selectors import local_today_spans, today_resolver
@@ -478,6 +479,7 @@ def _reconcile_chunks(
 ) -> ReconcileResult:
     """The chunks of one scope, their badges judged on `badge_run` (read before they write)."""
     result = ReconcileResult()
+    unanalyzed = {PointsEntry: 0, AgentStreak: 0}
     # Notes are kept in the site's language, whoever's request or task writes them.
     with translation.override(settings.LANGUAGE_CODE):
         for agent_ids in _chunks(_scope_agent_ids(scope)):
@@ -505,4 +507,10 @@ def _reconcile_chunks(
                     written = new_entries + badge_entries
                     result.entries += len(written)
                     result.points += sum(entry.points for entry in written)
+                    unanalyzed[PointsEntry] += len(written)
+                    unanalyzed[AgentStreak] += len(state.streaks)
+            # The next chunks' reads are planned on the tables this run grows.
+            for model, written_rows in unanalyzed.items():
+                if statistics_refresh(model, written_rows):
+                    unanalyzed[model] = 0
     return result

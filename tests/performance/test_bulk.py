@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
-from performance.bulk import instances_insert, rows_insert
+from performance.bulk import instances_insert, rows_insert, statistics_refresh
 from performance.models import Agent, Team
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +36,29 @@ def test_rows_go_in_by_their_column_names():
         "Lisboa": "Europe/Lisbon",
         "Porto": "UTC",
     }
+
+
+def _believed_rows(model) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+def test_statistics_follow_a_bulk_write_that_doubles_the_table_and_not_a_small_one():
+    rows = [(f"Team {n}", "UTC") for n in range(6_000)]
+    rows_insert(Team, ("name", "time_zone"), rows)
+    assert statistics_refresh(Team, len(rows)) is True
+    assert _believed_rows(Team) >= 6_000
+    rows_insert(Team, ("name", "time_zone"), [(f"More {n}", "UTC") for n in range(2_000)])
+    # 2,000 more rows are a third of what the statistics hold: autovacuum's business.
+    assert statistics_refresh(Team, 2_000) is False
+    assert _believed_rows(Team) < 8_000
+
+
+def test_statistics_are_left_alone_below_the_minimum_and_off_postgresql():
+    assert statistics_refresh(Team, 10) is False
+    if connection.vendor != "postgresql":
+        assert statistics_refresh(Team, 1_000_000) is False

@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from performance.bulk import statistics_refresh
 from performance.metrics import METRICS, Direction
 from performance.models import (
     RULE_FIELDS,
@@ -504,6 +505,7 @@ def evaluate_periods(
             written.deleted,
         )
         run.changed_ids = [*written.created_ids, *written.updated_ids]
+        statistics_refresh(Evaluation, len(written.created_ids))
         if run.changed_ids or run.deleted:
             if written.deleted_starts is not None:
                 earliest = min(earliest, written.deleted_starts[0])
