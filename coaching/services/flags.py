@@ -20,9 +20,10 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from coaching.models import CoachingFlag, FlagEvidence, FlagRequest
@@ -31,7 +32,13 @@ from coaching.services.training import training_assign_for_flags
 from coaching.tasks import derive_pending as derive_pending_task
 from performance.bulk import instances_insert, rows_insert
 from performance.metrics import METRICS, Direction
-from performance.models import Agent, Evaluation, EvaluationChange, ServiceStandard
+from performance.models import (
+    Agent,
+    Evaluation,
+    EvaluationChange,
+    ServiceStandard,
+    StandardVersion,
+)
 from performance.periods import last_complete_period, period_containing
 from performance.selectors import local_today_resolver
 
@@ -109,55 +116,87 @@ def _scoped(rows, scope: FlagScope, agent_ids: list[int]):
     return rows
 
 
+# The judged periods of the pairs whose flags can change: a pair with no stored flag to
+# carry on from derives one only if K of some N consecutive judged periods are missed (the
+# replay's first window: nothing came before it to clear it), which one window query finds.
+# Periods under way are in it too: they come last, so they only ever add a candidate.
+_PERIODS_SQL = """
+    WITH judged AS (
+        SELECT e.agent_id, e.standard_id, e.period_start, e.period_end, e.outcome,
+            e.gate_passed, e.id, e.value, v.target, v.coaching_missed, v.coaching_window,
+            v.coaching_resolve_after,
+            SUM(CASE WHEN e.outcome = %s THEN 1 ELSE 0 END) OVER (
+                PARTITION BY e.agent_id, e.standard_id ORDER BY e.period_start
+                ROWS UNBOUNDED PRECEDING
+            ) AS misses
+        FROM {evaluation} e JOIN {version} v ON v.id = e.version_id
+        WHERE {where} AND e.outcome IN (%s, %s, %s)
+    ),
+    windowed AS (
+        SELECT agent_id, standard_id, coaching_missed,
+            misses - COALESCE(LAG(misses, coaching_window) OVER (
+                PARTITION BY agent_id, standard_id ORDER BY period_start
+            ), 0) AS in_window
+        FROM judged
+    ),{kept}
+    candidates AS (
+        SELECT agent_id, standard_id FROM windowed WHERE in_window >= coaching_missed
+        {kept_union}
+    )
+    SELECT agent_id, standard_id, period_start, period_end, outcome, gate_passed, id, value,
+        target, coaching_missed, coaching_window, coaching_resolve_after
+    FROM judged
+    WHERE EXISTS (
+        SELECT 1 FROM candidates c
+        WHERE c.agent_id = judged.agent_id AND c.standard_id = judged.standard_id
+    )
+"""
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else parse_date(value)
+
+
+def _periods_read(scope: FlagScope, agent_ids: list[int], kept: set[Pair]) -> Iterator[tuple]:
+    """The judged periods (every one: the caller keeps the closed) of the pairs that have a
+    stored flag to carry on from (`kept`) or whose misses reach the rule somewhere."""
+    clauses = [f"e.agent_id IN ({', '.join(['%s'] * len(agent_ids))})"]
+    params: list = list(agent_ids)
+    if scope.standard_ids is not None:
+        clauses.append(f"e.standard_id IN ({', '.join(['%s'] * len(scope.standard_ids))})")
+        params += scope.standard_ids
+    kept_sql = kept_union = ""
+    kept_params: list = []
+    if kept:
+        values = ", ".join(["(%s, %s)"] * len(kept))
+        kept_sql = f"\n    kept (agent_id, standard_id) AS (VALUES {values}),"
+        kept_union = "UNION ALL SELECT agent_id, standard_id FROM kept"
+        kept_params = [value for pair in sorted(kept) for value in pair]
+    sql = _PERIODS_SQL.format(
+        evaluation=connection.ops.quote_name(Evaluation._meta.db_table),
+        version=connection.ops.quote_name(StandardVersion._meta.db_table),
+        where=" AND ".join(clauses),
+        kept=kept_sql,
+        kept_union=kept_union,
+    )
+    outcomes = Evaluation.Outcome
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                outcomes.MISSED.value,
+                *params,
+                outcomes.MET.value,
+                outcomes.EXCEEDED.value,
+                outcomes.MISSED.value,
+                *kept_params,
+            ],
+        )
+        yield from cursor.fetchall()
+
+
 def _chunk_read(scope: FlagScope, agent_ids: list[int]) -> _Chunk:
     chunk = _Chunk()
-    today = local_today_resolver(agent_ids)
-    for (
-        agent_id,
-        standard_id,
-        start,
-        end,
-        outcome,
-        gate_passed,
-        evaluation_id,
-        value,
-        target,
-        missed,
-        window,
-        resolve_after,
-    ) in (
-        _scoped(Evaluation.objects, scope, agent_ids)
-        .exclude(outcome=Evaluation.Outcome.INSUFFICIENT_DATA)
-        .values_list(
-            "agent_id",
-            "standard_id",
-            "period_start",
-            "period_end",
-            "outcome",
-            "gate_passed",
-            "id",
-            "value",
-            "version__target",
-            "version__coaching_missed",
-            "version__coaching_window",
-            "version__coaching_resolve_after",
-        )
-    ):
-        if end <= today(agent_id, start):
-            chunk.periods[(agent_id, standard_id)].append(
-                Judged(
-                    start,
-                    end,
-                    outcome,
-                    gate_passed,
-                    evaluation_id,
-                    value,
-                    target,
-                    missed,
-                    window,
-                    resolve_after,
-                )
-            )
     stored = list(
         _scoped(CoachingFlag.objects, scope, agent_ids).filter(
             status__in=[
@@ -180,6 +219,37 @@ def _chunk_read(scope: FlagScope, agent_ids: list[int]) -> _Chunk:
             pair, date.min
         ):
             chunk.floors[pair] = flag.closed_through
+    today = local_today_resolver(agent_ids)
+    for (
+        agent_id,
+        standard_id,
+        start,
+        end,
+        outcome,
+        gate_passed,
+        evaluation_id,
+        value,
+        target,
+        missed,
+        window,
+        resolve_after,
+    ) in _periods_read(scope, agent_ids, chunk.open.keys() | chunk.floors.keys()):
+        start, end = _date(start), _date(end)
+        if end <= today(agent_id, start):
+            chunk.periods[(agent_id, standard_id)].append(
+                Judged(
+                    start,
+                    end,
+                    outcome,
+                    gate_passed if gate_passed is None else bool(gate_passed),
+                    evaluation_id,
+                    value,
+                    target,
+                    missed,
+                    window,
+                    resolve_after,
+                )
+            )
     standard_ids = {pair[1] for pair in chunk.periods} | {pair[1] for pair in chunk.open}
     chunk.kinds = {
         pk: (metric, period)
