@@ -7,6 +7,7 @@ more than the COPY itself on a first derivation of thousands of rows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection, models
@@ -88,3 +89,10 @@ def statistics_refresh(model: type[models.Model], written: int) -> bool:
             return False
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return True
+
+
+def row_date(value: date | str | None) -> date | None:
+    """A date column's value as a raw query returns it: SQLite gives its ISO text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)

@@ -23,14 +23,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from coaching.models import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.services.replay import Derived, Judged, replay
 from coaching.services.training import training_assign_for_flags
 from coaching.tasks import derive_pending as derive_pending_task
-from performance.bulk import instances_insert, rows_insert
+from performance.bulk import instances_insert, row_date, rows_insert
 from performance.metrics import METRICS, Direction
 from performance.models import (
     Agent,
@@ -153,10 +152,6 @@ _PERIODS_SQL = """
 """
 
 
-def _date(value: date | str) -> date:
-    return value if isinstance(value, date) else parse_date(value)
-
-
 def _periods_read(scope: FlagScope, agent_ids: list[int], kept: set[Pair]) -> Iterator[tuple]:
     """The judged periods (every one: the caller keeps the closed) of the pairs that have a
     stored flag to carry on from (`kept`) or whose misses reach the rule somewhere."""
@@ -234,7 +229,7 @@ def _chunk_read(scope: FlagScope, agent_ids: list[int]) -> _Chunk:
         window,
         resolve_after,
     ) in _periods_read(scope, agent_ids, chunk.open.keys() | chunk.floors.keys()):
-        start, end = _date(start), _date(end)
+        start, end = row_date(start), row_date(end)
         if end <= today(agent_id, start):
             chunk.periods[(agent_id, standard_id)].append(
                 Judged(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.utils.dateparse import parse_date
 
+from performance.bulk import row_date
 from performance.models import Evaluation
 from performance.selectors import LocalTodaySpan
 from rewards.models import AgentStreak, PointsEntry, StreakBonus
@@ -55,16 +55,6 @@ class Difference:
     # Streak bonuses only: the bonus length and the streak's first period.
     length: int | None = None
     streak_start: date | None = None
-
-
-def _date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return parse_date(value)
-
-
-def evaluation_reference(standard_id: int, period_start: date) -> str:
-    return f"evaluation:{standard_id}:{period_start.isoformat()}"
 
 
 def _in(column: str, values: Sequence) -> tuple[str, list]:
@@ -142,20 +132,55 @@ class Derivation:
     streaks: list[StreakChange]  # (agent, standard) pairs whose stored streak is stale
 
 
-def derive(scope: DerivedScope) -> Derivation:
-    """One statement over the chunk's evaluations and ledger entries: the evaluation
-    references whose closed points differ from the ledger's (a period under way implies 0:
-    its points are provisional), the streak bonus references that differ (over every period:
-    a correction may break or complete a later streak), and the (agent, standard) pairs whose
-    current or best streak differs from the stored one (every pair with a closed period has
-    a row, 0 and 0 when nothing was earned yet)."""
+def _text(expression: str) -> str:
+    """A date as its ISO text (SQLite keeps dates as text already)."""
+    return f"CAST({expression} AS TEXT)" if connection.vendor == "postgresql" else expression
+
+
+# The references the ledger keys entries by ("evaluation:<standard>:<period start>",
+# "streak:<standard>:<first period>:<length>"), built where the rows are.
+EVALUATION_REFERENCE = "'evaluation:' || CAST({standard} AS TEXT) || ':' || {day}"
+STREAK_REFERENCE = (
+    "'streak:' || CAST({standard} AS TEXT) || ':' || {first} || ':' || CAST({length} AS TEXT)"
+)
+
+# Rows of the derivation: (part: 's' standard, 'b' streak bonus, 'c' stored streak stale;
+# agent_id, standard_id, day, reference, expected, outcome, held, entries, length, first).
+STAGE = "rewards_derived_stage"
+STAGE_COLUMNS = (
+    "part",
+    "agent_id",
+    "standard_id",
+    "day",
+    "reference",
+    "expected",
+    "outcome",
+    "held",
+    "entries",
+    "length",
+    "first",
+)
+
+
+def starts_reference(row: str) -> str:
+    """Whether a staged row starts its reference: points implied, nothing in the ledger yet."""
+    return f"{row}.part IN ('s', 'b') AND {row}.entries = 0 AND {row}.expected IS NOT NULL"
+
+
+def _derivation(scope: DerivedScope) -> tuple[str, list]:
     judged, params = _closed_evaluations(scope)
     standard_where, standard_params = _ledger_filter(
         scope, PointsEntry.Kind.STANDARD, in_range=True
     )
     bonus_where, bonus_params = _ledger_filter(scope, PointsEntry.Kind.STREAK_BONUS, in_range=False)
     stored_where, stored_params = _agents_and_standards(scope)
-    as_text = "CAST(r.first AS TEXT)" if connection.vendor == "postgresql" else "r.first"
+    bonus_reference = STREAK_REFERENCE.format(
+        standard="r.standard_id", first=_text("r.first"), length="b.length"
+    )
+    standard_reference = EVALUATION_REFERENCE.format(
+        standard="COALESCE(x.standard_id, h.standard_id)",
+        day=_text("COALESCE(x.period_start, h.earned_on)"),
+    )
     sql = f"""
         WITH {judged},
         held AS (
@@ -185,8 +210,7 @@ def derive(scope: DerivedScope) -> Derivation:
         ),
         bonuses AS (
             SELECT r.agent_id, r.standard_id, r.period_start, b.points, b.length, r.first,
-                'streak:' || CAST(r.standard_id AS TEXT) || ':' || {as_text} || ':'
-                    || CAST(b.length AS TEXT) AS reference
+                {bonus_reference} AS reference
             FROM runs r JOIN {BONUS} b ON b.standard_id = r.standard_id AND b.length = r.position
         ),
         held_bonuses AS (
@@ -215,11 +239,14 @@ def derive(scope: DerivedScope) -> Derivation:
             SELECT id, agent_id, standard_id, current, best FROM {STREAK}
             WHERE {" AND ".join(stored_where)}
         )
-        SELECT 's', COALESCE(x.agent_id, h.agent_id), COALESCE(x.standard_id, h.standard_id),
-            COALESCE(x.period_start, h.earned_on), NULL,
-            CASE WHEN x.closed = 1 THEN x.points WHEN x.agent_id IS NOT NULL THEN 0 END,
-            CASE WHEN x.closed = 1 THEN x.outcome ELSE '' END,
-            COALESCE(h.points, 0), COALESCE(h.entries, 0), NULL, NULL
+        SELECT 's' AS part, COALESCE(x.agent_id, h.agent_id) AS agent_id,
+            COALESCE(x.standard_id, h.standard_id) AS standard_id,
+            COALESCE(x.period_start, h.earned_on) AS day, {standard_reference} AS reference,
+            CASE WHEN x.closed = 1 THEN x.points WHEN x.agent_id IS NOT NULL THEN 0 END
+                AS expected,
+            CASE WHEN x.closed = 1 THEN x.outcome ELSE '' END AS outcome,
+            COALESCE(h.points, 0) AS held, COALESCE(h.entries, 0) AS entries,
+            CAST(NULL AS INTEGER) AS length, CAST(NULL AS DATE) AS first
         FROM paid x
         FULL OUTER JOIN held h ON h.agent_id = x.agent_id AND h.standard_id = x.standard_id
             AND h.earned_on = x.period_start
@@ -238,9 +265,39 @@ def derive(scope: DerivedScope) -> Derivation:
         FULL OUTER JOIN stored s ON s.agent_id = x.agent_id AND s.standard_id = x.standard_id
         WHERE x.agent_id IS NULL OR s.id IS NULL OR x.current <> s.current OR x.best <> s.best
     """
+    return sql, params + standard_params + bonus_params + stored_params
+
+
+def derive(scope: DerivedScope, *, stage: bool = False) -> Derivation:
+    """One statement over the chunk's evaluations and ledger entries: the evaluation
+    references whose closed points differ from the ledger's (a period under way implies 0:
+    its points are provisional), the streak bonus references that differ (over every period:
+    a correction may break or complete a later streak), and the (agent, standard) pairs whose
+    current or best streak differs from the stored one (every pair with a closed period has
+    a row, 0 and 0 when nothing was earned yet).
+
+    With `stage`, the references to start (starts_reference: most of a run's, every one of a
+    first run's) and the stale streaks stay in the STAGE table, for the ledger and the
+    streaks to be written in SQL, and are not returned; the stage holds them until the
+    next derive."""
+    sql, params = _derivation(scope)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + standard_params + bonus_params + stored_params)
-        rows = cursor.fetchall()
+        if not stage:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        else:
+            # CREATE TABLE AS, not INSERT ... SELECT: PostgreSQL plans no parallel workers
+            # for a query that writes, and this one reads the chunk's every evaluation.
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} AS {sql}", params)
+            if connection.vendor == "postgresql":
+                # No autovacuum for temporary tables: the append's joins are planned on this.
+                cursor.execute(f"ANALYZE {STAGE}")
+            cursor.execute(
+                f"SELECT {', '.join(STAGE_COLUMNS)} FROM {STAGE} d "
+                f"WHERE d.part <> 'c' AND NOT ({starts_reference('d')})"
+            )
+            rows = cursor.fetchall()
     derivation = Derivation(standard=[], streak_bonus=[], streaks=[])
     for (
         part,
@@ -258,7 +315,7 @@ def derive(scope: DerivedScope) -> Derivation:
         if part == "c":
             derivation.streaks.append(StreakChange(agent_id, standard_id, expected, held, entries))
             continue
-        day = _date(day)
+        day = row_date(day)
         if part == "s":
             derivation.standard.append(
                 Difference(
@@ -266,7 +323,7 @@ def derive(scope: DerivedScope) -> Derivation:
                     agent_id=agent_id,
                     standard_id=standard_id,
                     earned_on=day,
-                    reference=evaluation_reference(standard_id, day),
+                    reference=reference,
                     expected=expected,
                     outcome=outcome,
                     held=held,
@@ -286,7 +343,7 @@ def derive(scope: DerivedScope) -> Derivation:
                     held=held,
                     entries=entries,
                     length=length,
-                    streak_start=_date(first),
+                    streak_start=row_date(first),
                 )
             )
     return derivation

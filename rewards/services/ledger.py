@@ -18,7 +18,7 @@ from performance.bulk import rows_insert
 from performance.models import Agent
 from rewards.models import SPENDING_KINDS, AgentBalance, PointsEntry
 from rewards.services.notices import levels_reached_notify
-from rewards.services.totals import totals_add
+from rewards.services.totals import totals_add, totals_add_selected
 
 # A manual adjustment larger than this is a typo, not a decision.
 MANUAL_ADJUSTMENT_LIMIT = 10_000
@@ -102,12 +102,49 @@ def entries_append(entries: Sequence[NewEntry]) -> list[PointsEntry]:
                 for entry in entries
             ]
         )
+    _entries_moved(entries)
+    return rows
+
+
+def entries_append_selected(
+    select: str, params: Sequence, *, earned: str, earned_params: Sequence
+) -> tuple[int, int]:
+    """Append the entries a SELECT yields (the ENTRY_COLUMNS, in order) and move balances
+    and totals as entries_append does, in the caller's transaction under the agents' locks:
+    for many entries worked out in SQL (reconciliation's new references), which never pass
+    through Python one by one. `earned` is a SELECT of the same entries' (agent_id,
+    earned_on, standard_id, points), without what only the ledger keeps (notes, keys); they
+    must all be earned entries (no spending kind). Returns (entries, points) appended."""
+    table = connection.ops.quote_name(PointsEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) {select}", params)
+        if not cursor.rowcount:
+            return 0, 0
+        cursor.execute(
+            f"WITH e (agent_id, earned_on, standard_id, points) AS ({earned}) "
+            "SELECT agent_id, SUM(points), COUNT(*) FROM e GROUP BY agent_id",
+            earned_params,
+        )
+        per_agent = cursor.fetchall()
+    moved = {agent_id: int(points) for agent_id, points, _ in per_agent}
+    _balances_and_levels(spendable=moved, lifetime=moved)
+    totals_add_selected(earned, earned_params)
+    return sum(int(count) for _, _, count in per_agent), sum(moved.values())
+
+
+def _entries_moved(entries: Sequence[NewEntry]) -> None:
+    """Balances, leaderboard totals and levels reached, after entries were appended."""
     lifetime: dict[int, int] = {}
     spendable: dict[int, int] = {}
     for entry in entries:
         spendable[entry.agent_id] = spendable.get(entry.agent_id, 0) + entry.points
         if entry.kind not in SPENDING_KINDS:
             lifetime[entry.agent_id] = lifetime.get(entry.agent_id, 0) + entry.points
+    _balances_and_levels(spendable=spendable, lifetime=lifetime)
+    totals_add(entries)
+
+
+def _balances_and_levels(*, spendable: dict[int, int], lifetime: dict[int, int]) -> None:
     before = (
         dict(
             AgentBalance.objects.filter(agent_id__in=list(lifetime)).values_list(
@@ -118,11 +155,9 @@ def entries_append(entries: Sequence[NewEntry]) -> list[PointsEntry]:
         else {}
     )
     _balances_move({a: (p, lifetime.get(a, 0)) for a, p in spendable.items()})
-    totals_add(entries)
     levels_reached_notify(
         [(agent_id, was, was + lifetime[agent_id]) for agent_id, was in before.items()]
     )
-    return rows
 
 
 def _entries_copy(entries: Sequence[NewEntry]) -> None:

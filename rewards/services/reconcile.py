@@ -16,11 +16,11 @@ from datetime import date
 from functools import lru_cache, partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from performance.bulk import statistics_refresh
+from performance.bulk import row_date, statistics_refresh
 from performance.models import Agent, Evaluation, ServiceStandard
 from performance.periods import PeriodKind, period_containing
 from performance.selectors import local_today_spans, today_resolver
@@ -28,12 +28,18 @@ from rewards.models import AgentStreak, PointsEntry
 from rewards.services.badges import BadgeAward, BadgeRun, agent_badges_store, badges_derive
 from rewards.services.challenges import challenge_prizes_implied
 from rewards.services.derived import (
+    STAGE,
     DerivedScope,
     Difference,
-    StreakChange,
     derive,
+    starts_reference,
 )
-from rewards.services.ledger import NewEntry, balances_lock, entries_append
+from rewards.services.ledger import (
+    NewEntry,
+    balances_lock,
+    entries_append,
+    entries_append_selected,
+)
 from rewards.services.notices import badges_earned_notify
 
 AGENTS_PER_CHUNK = 200
@@ -74,13 +80,18 @@ class ReconcileResult:
     agents: int = 0
     entries: int = 0
     points: int = 0
-    discrepancies: list[Discrepancy] = field(default_factory=list)
+    discrepancies: list[Discrepancy] = field(default_factory=list)  # a check run's
 
 
 def derived_key(agent_id: int, reference: str, sequence: int) -> str:
     """The n-th derived entry for a reference: two reconciliations that both read n prior
     entries collide on this key instead of both appending."""
     return f"agent:{agent_id}:{reference}:{sequence}"
+
+
+def _derived_key_sql(agent_id: str, reference: str) -> str:
+    """derived_key of a reference's first entry, in SQL."""
+    return f"'agent:' || CAST({agent_id} AS TEXT) || ':' || {reference} || ':0'"
 
 
 @dataclass
@@ -174,6 +185,118 @@ def _note(expected: _Expected | None, held: _Held | None, delta: int, batch_id: 
     }
 
 
+SqlValue = tuple[str, list]  # an SQL expression and its parameters
+
+
+def _sql_format(template: str, values: list[tuple[str, SqlValue]]) -> SqlValue:
+    """An SQL expression that fills a %-template's placeholders with SQL expressions, as
+    `template % values` would: the template and each placeholder are parameters, filled in
+    the order given (those that may hold admins' text last, so nothing in them is taken for
+    a placeholder)."""
+    expression, params = "%s", [template.replace("%%", "%")]
+    for placeholder, (value, value_params) in values:
+        expression = f"REPLACE({expression}, %s, {value})"
+        params += [placeholder, *value_params]
+    return expression, params
+
+
+def _signed(expression: str) -> SqlValue:
+    """%+d in SQL."""
+    return f"CASE WHEN {expression} >= 0 THEN '+' ELSE '' END || CAST({expression} AS TEXT)", []
+
+
+def _new_reference_notes(batch_id: int | None) -> SqlValue:
+    """The note of a staged row that starts its reference (derived.starts_reference), worded
+    as _note words it when the ledger holds nothing for it. The row is d, its standard s, the
+    label of its period l and of its streak's first period f, its outcome's word w."""
+    delta = _signed("d.expected")
+    standard = ("s.name", [])
+    what = _sql_format(
+        _("%(standard)s, %(period)s"), [("%(period)s", ("l.label", [])), ("%(standard)s", standard)]
+    )
+    streak = _sql_format(
+        _("Streak bonus: %(standard)s, %(length)s periods in a row from %(first)s"),
+        [
+            ("%(length)s", ("CAST(d.length AS TEXT)", [])),
+            ("%(first)s", ("f.label", [])),
+            ("%(standard)s", standard),
+        ],
+    )
+    cause = _(" after feed batch %(batch)s") % {"batch": batch_id} if batch_id else ""
+    bonus, bonus_params = _sql_format(
+        _("%(what)s%(cause)s: %(delta)+d"),
+        [("%(delta)+d", delta), ("%(cause)s", ("%s", [cause])), ("%(what)s", streak)],
+    )
+    word = ("w.word", [])
+    penalty, penalty_params = _sql_format(
+        _("%(what)s: %(after)s: penalty %(delta)+d"),
+        [("%(delta)+d", delta), ("%(after)s", word), ("%(what)s", what)],
+    )
+    earned, earned_params = _sql_format(
+        _("%(what)s: %(after)s: %(delta)+d"),
+        [("%(delta)+d", delta), ("%(after)s", word), ("%(what)s", what)],
+    )
+    return (
+        f"CASE WHEN d.part = 'b' THEN {bonus} WHEN d.expected < 0 THEN {penalty} ELSE {earned} END",
+        [*bonus_params, *penalty_params, *earned_params],
+    )
+
+
+def _new_references_append(batch_id: int | None) -> tuple[int, int]:
+    """Append, in SQL, the staged references to start (derive(stage=True) left them in
+    derived.STAGE), each with its first entry's key and note; returns (entries, points)."""
+    starts = starts_reference("d")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT d.standard_id, CASE WHEN d.part = 'b' THEN d.first ELSE d.day END "
+            f"FROM {STAGE} d WHERE {starts}"
+        )
+        days = cursor.fetchall()
+    if not days:
+        return 0, 0
+    kinds = dict(
+        ServiceStandard.objects.filter(pk__in={pk for pk, _ in days}).values_list("pk", "period")
+    )
+    language = settings.LANGUAGE_CODE
+    labels = [
+        (pk, day, _period_label(row_date(day), PeriodKind(kinds[pk]), language)) for pk, day in days
+    ]
+    words = [(outcome, _outcome_word(outcome, language)) for outcome in ("", *Evaluation.Outcome)]
+    note, note_params = _new_reference_notes(batch_id)
+    standards = connection.ops.quote_name(ServiceStandard._meta.db_table)
+    label_rows = ", ".join(["(%s, %s, %s)"] * len(labels))
+    word_rows = ", ".join(["(%s, %s)"] * len(words))
+    select = f"""
+        WITH labels (standard_id, day, label) AS (VALUES {label_rows}),
+        words (outcome, word) AS (VALUES {word_rows})
+        SELECT d.agent_id, d.expected,
+            CASE WHEN d.part = 'b' THEN %s ELSE %s END, d.day, d.reference,
+            {_derived_key_sql("d.agent_id", "d.reference")}, {note}, d.standard_id, d.outcome,
+            NULL, %s
+        FROM {STAGE} d
+        JOIN {standards} s ON s.id = d.standard_id
+        LEFT JOIN labels l ON l.standard_id = d.standard_id AND l.day = d.day
+        LEFT JOIN labels f ON f.standard_id = d.standard_id AND f.day = d.first
+        LEFT JOIN words w ON w.outcome = d.outcome
+        WHERE {starts}
+    """
+    return entries_append_selected(
+        select,
+        [
+            *(value for label in labels for value in label),
+            *(value for word in words for value in word),
+            PointsEntry.Kind.STREAK_BONUS.value,
+            PointsEntry.Kind.STANDARD.value,
+            *note_params,
+            timezone.now(),
+        ],
+        earned=(
+            f"SELECT d.agent_id, d.day, d.standard_id, d.expected FROM {STAGE} d WHERE {starts}"
+        ),
+        earned_params=[],
+    )
+
+
 def _penalty_clause(wanted: int, held: int) -> str:
     """What a correction does to a missed period's penalty (a standard entry below zero),
     so a negative delta never reads as points merely withdrawn."""
@@ -188,13 +311,13 @@ def _penalty_clause(wanted: int, held: int) -> str:
 class _ChunkState:
     expected: dict[tuple[int, str], _Expected]
     held: dict[tuple[int, str], _Held]
-    streaks: list[StreakChange]
     today: Callable[[int, date], date]
 
 
-def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
+def _chunk_state(scope: ReconcileScope, agent_ids: list[int], *, stage: bool) -> _ChunkState:
     """The references whose implied points differ from the ledger's (derived, in SQL), and
-    the agents' challenge prizes, as what each implies and what the ledger holds."""
+    the agents' challenge prizes, as what each implies and what the ledger holds. With
+    `stage`, the references to start stay in the stage (_new_references_append)."""
     spans = local_today_spans(agent_ids)
     derived_scope = DerivedScope(
         agent_ids=agent_ids,
@@ -203,7 +326,7 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
         first_period_start=scope.first_period_start,
         last_period_start=scope.last_period_start,
     )
-    derivation = derive(derived_scope)
+    derivation = derive(derived_scope, stage=stage)
     differences = derivation.standard + derivation.streak_bonus
     standard_names = {
         pk: (name, PeriodKind(period))
@@ -262,7 +385,7 @@ def _chunk_state(scope: ReconcileScope, agent_ids: list[int]) -> _ChunkState:
         )
         entry.points += points
         entry.count += 1
-    return _ChunkState(expected, held, derivation.streaks, today_resolver(spans))
+    return _ChunkState(expected, held, today_resolver(spans))
 
 
 def _held_outcomes(differences: list[Difference]) -> dict[tuple[int, str], str]:
@@ -284,28 +407,26 @@ def _held_outcomes(differences: list[Difference]) -> dict[tuple[int, str], str]:
     return outcomes
 
 
-def _streaks_store(changes: list[StreakChange]) -> None:
-    """Make the chunk's stored streaks what its closed periods imply (streak_changes)."""
-    stale = [change.stored_id for change in changes if change.current is None]
-    if stale:
-        AgentStreak.objects.filter(pk__in=stale).delete()
-    changed = [
-        AgentStreak(
-            agent_id=change.agent_id,
-            standard_id=change.standard_id,
-            current=change.current,
-            best=change.best,
+def _streaks_store() -> int:
+    """Make the chunk's stored streaks what its closed periods imply: the stale ones
+    derive(stage=True) left in derived.STAGE (part 'c': current and best in expected and
+    held, the stored row's id in entries); returns how many rows changed."""
+    table = connection.ops.quote_name(AgentStreak._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN "
+            f"(SELECT entries FROM {STAGE} WHERE part = 'c' AND expected IS NULL)"
         )
-        for change in changes
-        if change.current is not None
-    ]
-    if changed:
-        AgentStreak.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["agent", "standard"],
-            update_fields=["current", "best", "updated_at"],
+        deleted = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (agent_id, standard_id, current, best, updated_at) "
+            f"SELECT agent_id, standard_id, expected, held, %s FROM {STAGE} "
+            "WHERE part = 'c' AND expected IS NOT NULL "
+            "ON CONFLICT (agent_id, standard_id) DO UPDATE SET current = excluded.current, "
+            "best = excluded.best, updated_at = excluded.updated_at",
+            [timezone.now()],
         )
+        return deleted + cursor.rowcount
 
 
 def _chunks(agent_ids: list[int]) -> Iterator[list[int]]:
@@ -323,7 +444,7 @@ def _differences(
     expected: dict[tuple[int, str], _Expected],
     held: dict[tuple[int, str], _Held],
     batch_id: int | None,
-    result: ReconcileResult,
+    discrepancies: list[Discrepancy],
     note: Callable[[str, _Expected | None, _Held | None, int, int | None], str],
 ) -> list[NewEntry]:
     """The entries that move the ledger from `held` to `expected`, per reference."""
@@ -335,9 +456,7 @@ def _differences(
         if delta == 0:
             continue
         agent_id, reference = key
-        result.discrepancies.append(
-            Discrepancy(agent_id, reference, held_points, held_points + delta)
-        )
+        discrepancies.append(Discrepancy(agent_id, reference, held_points, held_points + delta))
         new_entries.append(
             NewEntry(
                 agent_id=agent_id,
@@ -487,28 +606,35 @@ def _reconcile_chunks(
             with transaction.atomic():
                 if not check:
                     balances_lock(agent_ids)
-                state = _chunk_state(scope, agent_ids)
+                state = _chunk_state(scope, agent_ids, stage=not check)
+                # A check run lists what differs; a run that writes only counts it.
+                discrepancies = result.discrepancies if check else []
                 new_entries = _differences(
-                    state.expected, state.held, scope.batch_id, result, _evaluation_note
+                    state.expected, state.held, scope.batch_id, discrepancies, _evaluation_note
                 )
+                started = (0, 0)
                 if not check:
+                    started = _new_references_append(scope.batch_id)
                     entries_append(new_entries)
-                    _streaks_store(state.streaks)
+                    unanalyzed[AgentStreak] += _streaks_store()
                 expected, held, awards = _badge_state(
                     agent_ids, badge_run, state, [] if not check else new_entries
                 )
                 badge_entries = _differences(
-                    expected, held, scope.batch_id, result, partial(_badge_note, badge_run.names)
+                    expected,
+                    held,
+                    scope.batch_id,
+                    discrepancies,
+                    partial(_badge_note, badge_run.names),
                 )
                 if not check:
                     entries_append(badge_entries)
                     earned = agent_badges_store(agent_ids, badge_run, awards)
                     badges_earned_notify(earned, today=timezone.localdate())
-                    written = new_entries + badge_entries
-                    result.entries += len(written)
-                    result.points += sum(entry.points for entry in written)
-                    unanalyzed[PointsEntry] += len(written)
-                    unanalyzed[AgentStreak] += len(state.streaks)
+                    written = [*new_entries, *badge_entries]
+                    result.entries += started[0] + len(written)
+                    result.points += started[1] + sum(entry.points for entry in written)
+                    unanalyzed[PointsEntry] += started[0] + len(written)
             # The next chunks' reads are planned on the tables this run grows.
             for model, written_rows in unanalyzed.items():
                 if statistics_refresh(model, written_rows):

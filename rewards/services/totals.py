@@ -12,6 +12,7 @@ from typing import Protocol
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from performance.bulk import row_date
 from performance.models import ServiceStandard
 from rewards import board_cache
 from rewards.models import SPENDING_KINDS, PointsEntry, PointsTotal
@@ -97,6 +98,62 @@ def totals_add(entries: Sequence[EarnedEntry]) -> dict[TotalKey, int]:
     upsert_totals(totals)
     board_cache.totals_moved_on_commit(totals)
     return totals
+
+
+def totals_add_selected(earned: str, params: Sequence) -> None:
+    """Add the earned entries a SELECT yields (agent_id, earned_on, standard_id, points) to
+    their totals, as totals_add does, in SQL: each day's windows (window_starts) a table of
+    the days there are, the channel the standard's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH e (agent_id, earned_on, standard_id, points) AS ({earned}) "
+            "SELECT DISTINCT earned_on FROM e",
+            params,
+        )
+        days = [row_date(day) for (day,) in cursor.fetchall()]
+        if not days:
+            return
+        windows = [
+            (day, span.value, start) for day in days for span, start in window_starts(day).items()
+        ]
+        standards = connection.ops.quote_name(ServiceStandard._meta.db_table)
+        moved = f"""
+            WITH windows (day, span, starts_on) AS (
+                VALUES {", ".join(["(%s, %s, %s)"] * len(windows))}
+            ),
+            earned (agent_id, earned_on, standard_id, points) AS ({earned}),
+            moved AS (
+                SELECT e.agent_id, w.span, w.starts_on, '' AS channel, SUM(e.points) AS points
+                FROM earned e JOIN windows w ON w.day = e.earned_on
+                GROUP BY e.agent_id, w.span, w.starts_on
+                UNION ALL
+                SELECT e.agent_id, w.span, w.starts_on, s.channel, SUM(e.points)
+                FROM earned e JOIN windows w ON w.day = e.earned_on
+                JOIN {standards} s ON s.id = e.standard_id
+                WHERE s.channel <> ''
+                GROUP BY e.agent_id, w.span, w.starts_on, s.channel
+            )"""
+        moved_params = [*(value for window in windows for value in window), *params]
+        table = connection.ops.quote_name(PointsTotal._meta.db_table)
+        cursor.execute(
+            f"{moved} INSERT INTO {table} (agent_id, span, starts_on, channel, points) "
+            "SELECT agent_id, span, starts_on, channel, points FROM moved WHERE points <> 0 "
+            "ON CONFLICT (span, starts_on, channel, agent_id) "
+            f"DO UPDATE SET points = {table}.points + excluded.points",
+            moved_params,
+        )
+        if board_cache.enabled():
+            cursor.execute(
+                f"{moved} SELECT agent_id, span, starts_on, channel, points FROM moved "
+                "WHERE points <> 0",
+                moved_params,
+            )
+            board_cache.totals_moved_on_commit(
+                {
+                    (agent_id, span, row_date(start), channel): int(points)
+                    for agent_id, span, start, channel, points in cursor.fetchall()
+                }
+            )
 
 
 def totals_rebuild() -> int:
