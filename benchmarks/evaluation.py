@@ -15,6 +15,9 @@ On PostgreSQL (BENCH_EVAL_DATABASE_URL, created and migrated if missing):
 4. the same evaluation again (nothing changed, nothing may be written);
 5. the anchor again (the faster of the two is the anchor), then a check that the stored
    evaluations hold exactly the anchor's values and sample sizes;
+   then the engine's floor: one grouped scan of the month's facts by agent, local day and
+   channel (every aggregate the metrics are made of), fetched, plus a COPY of the rows the
+   engine wrote into a copy of the evaluation table; the full evaluation against it;
 6. a late-survey batch: 1,000 partial rows (external_id,csat,nps) for contacts of the last
    week, ingested through the real service, which re-scores after commit, whole, the
    periods holding the local days it touched; the re-score is timed on its own. The batch
@@ -89,6 +92,7 @@ LATE_ROWS = 1_000
 LATE_AGENTS = 250
 LATE_DAYS = 7
 RATIO_GOAL = 1.5
+FLOOR_RATIO_GOAL = 1.5
 LEDGER_RATIO_GOAL = 2.0
 LEDGER_AGAIN_GOAL = 0.5
 # (name, metric, channel, period, target, stretch, threshold, min_sample, zones, gate)
@@ -456,6 +460,93 @@ def anchor() -> dict[str, Any]:
         "rows": rows,
         "values": values,
         "work_mem": GROUPING_WORK_MEM,
+    }
+
+
+def floor(*, directory: str) -> dict[str, Any]:
+    """What a month's evaluation cannot go below: one grouped scan of the month's facts by
+    agent, local day (in the agent's team zone) and channel, with every aggregate the
+    standards' metrics are made of, fetched; plus a COPY of the rows the engine wrote (read
+    out beforehand, untimed) into a copy of the evaluation table, its indexes included."""
+    from django.db import connection, transaction
+
+    from performance.models import Agent, Evaluation, Interaction, ServiceStandard, Team
+    from performance.services.evaluation.measure import GROUPING_WORK_MEM
+
+    facts, agents, teams, evaluations = (
+        model._meta.db_table for model in (Interaction, Agent, Team, Evaluation)
+    )
+    thresholds = sorted(
+        set(
+            ServiceStandard.objects.exclude(threshold_seconds=None).values_list(
+                "threshold_seconds", flat=True
+            )
+        )
+    )
+    aggregates = [
+        "count(*)",
+        "count(csat)",
+        "count(*) FILTER (WHERE csat >= 4)",
+        "sum(handle_seconds) FILTER (WHERE abandoned IS NOT TRUE)::float8",
+        "count(handle_seconds) FILTER (WHERE abandoned IS NOT TRUE)",
+        "sum(first_response_seconds)::float8",
+        "count(first_response_seconds)",
+        *(f"count(*) FILTER (WHERE first_response_seconds <= {t})" for t in thresholds),
+        "count(*) FILTER (WHERE first_contact_resolution)",
+        "count(first_contact_resolution)",
+        "sum(wait_seconds)::float8",
+        "count(wait_seconds)",
+        "count(*) FILTER (WHERE transferred)",
+        "count(*) FILTER (WHERE escalated)",
+        "count(*) FILTER (WHERE nps >= 9)",
+        "count(*) FILTER (WHERE nps <= 6)",
+        "count(nps)",
+        "sum(qa_score)::float8",
+        "count(qa_score)",
+    ]
+    scan = (
+        "SELECT f.agent_id, (f.started_at AT TIME ZONE t.time_zone)::date, f.channel, "
+        f"{', '.join(aggregates)} FROM {facts} f "
+        f"JOIN {agents} a ON a.id = f.agent_id JOIN {teams} t ON t.id = a.team_id "
+        "WHERE f.started_at >= %s AND f.started_at < %s GROUP BY 1, 2, 3"
+    )
+    # A day either side: every zone's local days of the month.
+    bounds = [
+        datetime.combine(MONTH_START - timedelta(days=1), clock(), UTC),
+        datetime.combine(MONTH_END + timedelta(days=2), clock(), UTC),
+    ]
+    written = Path(directory) / "floor-evaluations.copy"
+    with connection.cursor() as cursor, written.open("wb") as out:
+        copy_out = cursor.cursor.copy(f"COPY {evaluations} TO STDOUT (FORMAT BINARY)")
+        with copy_out as copy:
+            for data in copy:
+                out.write(data)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [GROUPING_WORK_MEM])
+        with Timer() as scanned:
+            cursor.execute(scan, bounds)
+            groups = 0
+            while fetched := cursor.fetchmany(10_000):
+                groups += len(fetched)
+        cursor.execute(
+            f"CREATE TEMP TABLE evaluation_floor (LIKE {evaluations} INCLUDING ALL) ON COMMIT DROP"
+        )
+        with Timer() as copied, written.open("rb") as source:
+            with cursor.cursor.copy("COPY evaluation_floor FROM STDIN (FORMAT BINARY)") as copy:
+                while data := source.read(1 << 20):
+                    copy.write(data)
+            cursor.execute("SELECT count(*) FROM evaluation_floor")
+            (rows,) = cursor.fetchone()
+    written.unlink()
+    return {
+        "seconds": scanned.seconds + copied.seconds,
+        "scan_seconds": scanned.seconds,
+        "copy_seconds": copied.seconds,
+        "process_cpu": scanned.process + copied.process,
+        "backend_cpu": scanned.backend + copied.backend,
+        "peak_rss_mb": harness.peak_rss_mb(),
+        "groups": groups,
+        "rows": rows,
     }
 
 
@@ -962,6 +1053,7 @@ PHASES = {
     "anchor": anchor,
     "evaluate": evaluate,
     "verify": verify,
+    "floor": floor,
     "late_survey": late_survey,
     "ledger_anchor": ledger_anchor,
     "ledger_reset": ledger_reset,
@@ -1079,6 +1171,18 @@ def main() -> int:
         say(f"    {example}")
     check(verified["mismatches"] == 0, "stored evaluations differ from the plain SQL")
 
+    say("floor: one grouped scan of the month's facts by agent, local day and channel, plus")
+    say("  a COPY of the rows the engine wrote into a copy of the evaluation table")
+    floor_of = run_phase("floor", url, work, directory=str(work))
+    floor_ratio = full["seconds"] / floor_of["seconds"]
+    say(
+        f"  scan {floor_of['scan_seconds']:.2f}s ({floor_of['groups']:,} groups) + COPY "
+        f"{floor_of['copy_seconds']:.2f}s ({floor_of['rows']:,} rows) = "
+        f"{floor_of['seconds']:.2f}s; the full evaluation is {floor_ratio:.2f}x it; "
+        f"{cpu(floor_of)}"
+    )
+    check(floor_of["rows"] == full["created"], "the floor copied other rows than the engine wrote")
+
     say(f"late surveys: {LATE_ROWS:,} partial rows (external_id,csat,nps) through ingest")
     late = run_phase("late_survey", url, work, directory=str(work / "late"))
     say(
@@ -1181,6 +1285,8 @@ def main() -> int:
             for label, result, count, anchor_of in (
                 ("anchor: grouped SQL (faster of 2)", best, best["rows"], best),
                 ("full evaluation, empty table", full, full["created"], best),
+                ("floor: grouped scan + COPY", floor_of, floor_of["rows"], floor_of),
+                ("full evaluation against its floor", full, full["created"], floor_of),
                 ("second full evaluation, unchanged", again, again["unchanged"], best),
                 ("late surveys: ingest + re-score", late, late["rows"], best),
                 (
@@ -1212,6 +1318,11 @@ def main() -> int:
     )
     goals = (
         (f"full evaluation <= {RATIO_GOAL}x the grouped SQL ({ratio:.2f}x)", ratio <= RATIO_GOAL),
+        (
+            f"full evaluation <= {FLOOR_RATIO_GOAL}x its floor, a grouped scan + COPY "
+            f"({floor_ratio:.2f}x)",
+            floor_ratio <= FLOOR_RATIO_GOAL,
+        ),
         (
             f"late-survey re-score judges only the touched periods ({late['judged']:,} of "
             f"{late['total']:,})",
