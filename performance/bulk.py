@@ -2,7 +2,8 @@
 table's sequence beforehand (COPY returns nothing), elsewhere by the ORM's bulk_create.
 For rows of plain columns (numbers, text, dates, times, foreign keys): what a value is
 becomes the database's adapter's business, not Django's per-field preparation, which costs
-more than the COPY itself on a first derivation of thousands of rows."""
+more than the COPY itself on a first derivation of thousands of rows. Beside them, what raw
+statements over such tables share: IN lists, statistics after a bulk write, dates read back."""
 
 from __future__ import annotations
 
@@ -89,6 +90,11 @@ def statistics_refresh(model: type[models.Model], written: int) -> bool:
             return False
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return True
+
+
+def sql_in(column: str, values: Sequence) -> tuple[str, list]:
+    """`column IN (%s, ...)` for a raw statement, with its parameters."""
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 def row_date(value: date | str | None) -> date | None:

@@ -29,7 +29,7 @@ from coaching.models import CoachingFlag, FlagEvidence, FlagRequest
 from coaching.services.replay import Derived, Judged, replay
 from coaching.services.training import training_assign_for_flags
 from coaching.tasks import derive_pending as derive_pending_task
-from performance.bulk import instances_insert, row_date, rows_insert
+from performance.bulk import instances_insert, row_date, rows_insert, sql_in
 from performance.metrics import METRICS, Direction
 from performance.models import (
     Agent,
@@ -155,11 +155,12 @@ _PERIODS_SQL = """
 def _periods_read(scope: FlagScope, agent_ids: list[int], kept: set[Pair]) -> Iterator[tuple]:
     """The judged periods (every one: the caller keeps the closed) of the pairs that have a
     stored flag to carry on from (`kept`) or whose misses reach the rule somewhere."""
-    clauses = [f"e.agent_id IN ({', '.join(['%s'] * len(agent_ids))})"]
-    params: list = list(agent_ids)
+    agents, params = sql_in("e.agent_id", agent_ids)
+    clauses = [agents]
     if scope.standard_ids is not None:
-        clauses.append(f"e.standard_id IN ({', '.join(['%s'] * len(scope.standard_ids))})")
-        params += scope.standard_ids
+        standards, standard_params = sql_in("e.standard_id", scope.standard_ids)
+        clauses.append(standards)
+        params += standard_params
     kept_sql = kept_union = ""
     kept_params: list = []
     if kept:

@@ -16,7 +16,7 @@ from datetime import date
 
 from django.db import connection
 
-from performance.bulk import row_date
+from performance.bulk import row_date, sql_in
 from performance.models import Evaluation
 from performance.selectors import LocalTodaySpan
 from rewards.models import AgentStreak, PointsEntry, StreakBonus
@@ -57,16 +57,12 @@ class Difference:
     streak_start: date | None = None
 
 
-def _in(column: str, values: Sequence) -> tuple[str, list]:
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
 def _agents_and_standards(scope: DerivedScope, prefix: str = "") -> tuple[list[str], list]:
     """The scope's agents (and standards, when given) as WHERE clauses on a table."""
-    where, params = _in(f"{prefix}agent_id", scope.agent_ids)
+    where, params = sql_in(f"{prefix}agent_id", scope.agent_ids)
     clauses = [where]
     if scope.standard_ids is not None:
-        clause, values = _in(f"{prefix}standard_id", scope.standard_ids)
+        clause, values = sql_in(f"{prefix}standard_id", scope.standard_ids)
         clauses.append(clause)
         params += values
     return clauses, params

@@ -118,18 +118,18 @@ def entries_append_selected(
     table = connection.ops.quote_name(PointsEntry._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) {select}", params)
-        if not cursor.rowcount:
+        appended = cursor.rowcount
+        if not appended:
             return 0, 0
         cursor.execute(
             f"WITH e (agent_id, earned_on, standard_id, points) AS ({earned}) "
-            "SELECT agent_id, SUM(points), COUNT(*) FROM e GROUP BY agent_id",
+            "SELECT agent_id, SUM(points) FROM e GROUP BY agent_id",
             earned_params,
         )
-        per_agent = cursor.fetchall()
-    moved = {agent_id: int(points) for agent_id, points, _ in per_agent}
+        moved = {agent_id: int(points) for agent_id, points in cursor.fetchall()}
     _balances_and_levels(spendable=moved, lifetime=moved)
     totals_add_selected(earned, earned_params)
-    return sum(int(count) for _, _, count in per_agent), sum(moved.values())
+    return appended, sum(moved.values())
 
 
 def _entries_moved(entries: Sequence[NewEntry]) -> None:

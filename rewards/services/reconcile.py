@@ -227,15 +227,9 @@ def _new_reference_notes(batch_id: int | None) -> SqlValue:
         _("%(what)s%(cause)s: %(delta)+d"),
         [("%(delta)+d", delta), ("%(cause)s", ("%s", [cause])), ("%(what)s", streak)],
     )
-    word = ("w.word", [])
-    penalty, penalty_params = _sql_format(
-        _("%(what)s: %(after)s: penalty %(delta)+d"),
-        [("%(delta)+d", delta), ("%(after)s", word), ("%(what)s", what)],
-    )
-    earned, earned_params = _sql_format(
-        _("%(what)s: %(after)s: %(delta)+d"),
-        [("%(delta)+d", delta), ("%(after)s", word), ("%(what)s", what)],
-    )
+    judged = [("%(delta)+d", delta), ("%(after)s", ("w.word", [])), ("%(what)s", what)]
+    penalty, penalty_params = _sql_format(_("%(what)s: %(after)s: penalty %(delta)+d"), judged)
+    earned, earned_params = _sql_format(_("%(what)s: %(after)s: %(delta)+d"), judged)
     return (
         f"CASE WHEN d.part = 'b' THEN {bonus} WHEN d.expected < 0 THEN {penalty} ELSE {earned} END",
         [*bonus_params, *penalty_params, *earned_params],

@@ -134,6 +134,19 @@ def totals_add_selected(earned: str, params: Sequence) -> None:
                 GROUP BY e.agent_id, w.span, w.starts_on, s.channel
             )"""
         moved_params = [*(value for window in windows for value in window), *params]
+        if board_cache.enabled():
+            # The sorted sets move by what moved: read once, upserted as totals_add does.
+            cursor.execute(
+                f"{moved} SELECT agent_id, span, starts_on, channel, points FROM moved",
+                moved_params,
+            )
+            totals = {
+                (agent_id, span, row_date(start), channel): int(points)
+                for agent_id, span, start, channel, points in cursor.fetchall()
+            }
+            upsert_totals(totals)
+            board_cache.totals_moved_on_commit(totals)
+            return
         table = connection.ops.quote_name(PointsTotal._meta.db_table)
         cursor.execute(
             f"{moved} INSERT INTO {table} (agent_id, span, starts_on, channel, points) "
@@ -142,18 +155,6 @@ def totals_add_selected(earned: str, params: Sequence) -> None:
             f"DO UPDATE SET points = {table}.points + excluded.points",
             moved_params,
         )
-        if board_cache.enabled():
-            cursor.execute(
-                f"{moved} SELECT agent_id, span, starts_on, channel, points FROM moved "
-                "WHERE points <> 0",
-                moved_params,
-            )
-            board_cache.totals_moved_on_commit(
-                {
-                    (agent_id, span, row_date(start), channel): int(points)
-                    for agent_id, span, start, channel, points in cursor.fetchall()
-                }
-            )
 
 
 def totals_rebuild() -> int:

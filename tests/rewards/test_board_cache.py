@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from rewards import board_cache
 from rewards.models import Leaderboard
-from rewards.selectors import leaderboard_for
+from rewards.selectors import leaderboard_for, total_mismatches
+from rewards.services.reconcile import reconcile
 from rewards.services.totals import totals_rebuild
 from rewards.windows import Span, window_containing
-from tests.rewards.helpers import NOV, award, board
+from tests.factories import make_standard
+from tests.rewards.helpers import NOV, award, board, judge
 from tests.scenarios import agent_in
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +106,20 @@ def test_a_committed_write_moves_the_set_without_a_rebuild(
     with django_capture_on_commit_callbacks(execute=True):
         award(crowd[5], -110)
     assert sorted_sets.zscore(key, board_cache.member(crowd[5].pk)) is None  # back to nothing
+
+
+def test_points_reconciliation_appends_in_sql_move_the_set_too(
+    sorted_sets, settings, crowd, django_capture_on_commit_callbacks
+):
+    phone = make_standard(name="TMA", metric="aht", channel="phone", period="week", target=300)
+    geral = board(slug="geral")
+    leaderboard_for(geral, MONTH, viewer=crowd[5].user)  # builds the set
+    key = board_cache.set_key("month", MONTH.start, "", None)
+    judge(crowd[5], phone, NOV, "exceeded")
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile()
+    assert sorted_sets.zscore(key, board_cache.member(crowd[5].pk)) == 10 + 20
+    assert total_mismatches() == []
 
 
 def test_names_come_from_the_cache_for_a_minute(sorted_sets, settings, crowd):
