@@ -579,6 +579,43 @@ def evaluate(*, expect_empty: bool) -> dict[str, Any]:
     }
 
 
+PREVIEW_STANDARD = "Weekly FCR"
+PREVIEW_PERIODS = 8
+PREVIEW_GOAL_SECONDS = 5.0
+
+
+def rule_preview() -> dict[str, Any]:
+    """An admin's rule preview of an edit of a saved weekly standard (a stricter target and
+    a larger minimum sample) over its last 8 complete weeks, both columns: the draft and the
+    current version, judged for every agent in scope, nothing written."""
+    from performance.models import Evaluation, ServiceStandard
+    from performance.services.evaluation.preview import preview_rule
+
+    saved = ServiceStandard.objects.get(name=PREVIEW_STANDARD)
+    draft = ServiceStandard.objects.get(pk=saved.pk)
+    draft.target += 5
+    draft.min_sample += 5
+    team_ids = list(saved.teams.values_list("pk", flat=True))
+    before = Evaluation.objects.count()
+    with Timer() as timer:
+        rows = preview_rule(
+            draft=draft,
+            team_ids=team_ids,
+            periods=PREVIEW_PERIODS,
+            until=MONTH_END + timedelta(days=1),
+        )
+    judged = sum(row.draft.agents for row in rows)
+    return {
+        **timer.figures(),
+        "periods": len(rows),
+        "judged": judged,
+        "saved_judged": sum(row.saved.agents for row in rows if row.saved is not None),
+        "missed_draft": sum(row.draft.missed for row in rows),
+        "missed_saved": sum(row.saved.missed for row in rows if row.saved is not None),
+        "written": Evaluation.objects.count() - before,
+    }
+
+
 def verify() -> dict[str, Any]:
     """Do the stored evaluations hold the anchor's values and sample sizes, exactly?"""
     from django.db import connection
@@ -1054,6 +1091,7 @@ PHASES = {
     "evaluate": evaluate,
     "verify": verify,
     "floor": floor,
+    "rule_preview": rule_preview,
     "late_survey": late_survey,
     "ledger_anchor": ledger_anchor,
     "ledger_reset": ledger_reset,
@@ -1183,6 +1221,21 @@ def main() -> int:
     )
     check(floor_of["rows"] == full["created"], "the floor copied other rows than the engine wrote")
 
+    say(
+        f"rule preview: an edit of {PREVIEW_STANDARD!r} over its last {PREVIEW_PERIODS} "
+        "complete weeks, draft beside the current version"
+    )
+    preview = run_phase("rule_preview", url, work)
+    say(
+        f"  {preview['periods']} periods, {preview['judged']:,} judgements per column "
+        f"(missed: draft {preview['missed_draft']:,}, current {preview['missed_saved']:,}) "
+        f"in {preview['seconds']:.2f}s; peak RSS {preview['peak_rss_mb']:.0f} MB; {cpu(preview)}"
+    )
+    check(preview["periods"] == PREVIEW_PERIODS, "the preview showed other periods")
+    check(preview["judged"] == preview["saved_judged"], "the preview's columns judged others")
+    check(preview["judged"] > 0, "the preview judged nobody")
+    check(preview["written"] == 0, "the rule preview wrote evaluations")
+
     say(f"late surveys: {LATE_ROWS:,} partial rows (external_id,csat,nps) through ingest")
     late = run_phase("late_survey", url, work, directory=str(work / "late"))
     say(
@@ -1288,6 +1341,7 @@ def main() -> int:
                 ("floor: grouped scan + COPY", floor_of, floor_of["rows"], floor_of),
                 ("full evaluation against its floor", full, full["created"], floor_of),
                 ("second full evaluation, unchanged", again, again["unchanged"], best),
+                ("rule preview: 8 weeks, two columns", preview, preview["judged"], None),
                 ("late surveys: ingest + re-score", late, late["rows"], best),
                 (
                     "late surveys: re-score alone",
@@ -1327,6 +1381,11 @@ def main() -> int:
             f"late-survey re-score judges only the touched periods ({late['judged']:,} of "
             f"{late['total']:,})",
             late["judged"] == late["affected"],
+        ),
+        (
+            f"rule preview of a weekly standard over {PREVIEW_PERIODS} weeks < "
+            f"{PREVIEW_GOAL_SECONDS:.0f} s ({preview['seconds']:.2f} s)",
+            preview["seconds"] < PREVIEW_GOAL_SECONDS,
         ),
         (
             f"full reconciliation <= {LEDGER_RATIO_GOAL}x the INSERT ... SELECT "

@@ -162,6 +162,50 @@ def test_on_a_saved_standard_the_current_version_is_previewed_beside_the_draft(c
     assert rows[2].saved.met == 2 and rows[2].draft.met == 1  # paulo's 67 % passes only 50
 
 
+@pytest.mark.parametrize(
+    ("saved_scope", "draft_scope"),
+    [("", "lisbon"), ("lisbon", ""), ("lisbon", "sao_paulo")],
+    ids=["saved-every-team", "draft-every-team", "different-teams"],
+)
+def test_both_columns_keep_their_own_team_scope_and_gate(
+    csat_history, request, saved_scope, draft_scope
+):
+    """The draft and the current version are judged in one run of the engine: each column
+    still judges the agents of its own teams, each under its own gate."""
+    gate = make_standard(name="CSAT gate", metric="csat", target=90, min_sample=1)
+    other_gate = make_standard(name="Chat CSAT gate", metric="csat", channel="chat", target=60)
+    saved_teams = [request.getfixturevalue(saved_scope)] if saved_scope else []
+    draft_teams = [request.getfixturevalue(draft_scope)] if draft_scope else []
+    standard = make_standard(
+        name="Volume", metric="volume", target=2, min_sample=1, teams=saved_teams, quality_gate=gate
+    )
+    draft = ServiceStandard.objects.get(pk=standard.pk)
+    draft.quality_gate = other_gate
+
+    rows = preview_rule(
+        draft=draft, team_ids=[team.id for team in draft_teams], periods=3, until=UNTIL
+    )
+
+    alone_saved = preview_rule(
+        draft=standard_draft(
+            metric="volume", target=2, min_sample=1, quality_gate=gate, name="Volume"
+        ),
+        team_ids=[team.id for team in saved_teams],
+        periods=3,
+        until=UNTIL,
+    )
+    alone_draft = preview_rule(
+        draft=standard_draft(metric="volume", target=2, min_sample=1, quality_gate=other_gate),
+        team_ids=[team.id for team in draft_teams],
+        periods=3,
+        until=UNTIL,
+    )
+    assert [row.saved for row in rows] == [row.draft for row in alone_saved]
+    assert [row.draft for row in rows] == [row.draft for row in alone_draft]
+    # The scopes hold different numbers of agents: the two columns judged different people.
+    assert rows[0].saved.agents != rows[0].draft.agents
+
+
 def test_active_dates_do_not_hide_recent_data(csat_history):
     later = preview_rule(
         draft=standard_draft(active_from=date(2027, 1, 1)), team_ids=[], periods=3, until=UNTIL

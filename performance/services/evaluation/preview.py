@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from performance.models import Evaluation, ServiceStandard
 from performance.periods import Period, PeriodKind, last_complete_period
 from performance.services.evaluation.engine import (
-    AgentScope,
     Judgement,
     Rule,
     StandardPlan,
@@ -92,20 +91,14 @@ def preview_rule(
     if not 1 <= periods <= MAX_PREVIEW_PERIODS:
         raise ValueError(f"periods must be between 1 and {MAX_PREVIEW_PERIODS}")
     window = last_complete_periods(draft.period, count=periods, until=until)
-    agents = agent_scopes()
-    draft_counts = _counts_by_period(
-        _draft_plans(draft, frozenset(team_ids)), DRAFT_STANDARD_ID, agents, window
-    )
-    saved_counts = None
-    if draft.pk is not None:
-        saved_plans = _current_version_plans(draft.pk)
-        if saved_plans:
-            saved_counts = _counts_by_period(saved_plans, draft.pk, agents, window)
+    draft_plans = _draft_plans(draft, frozenset(team_ids))
+    saved_plans = _current_version_plans(draft.pk) if draft.pk is not None else []
+    counts = _counts_by_period([draft_plans, saved_plans], window)
     return [
         PreviewRow(
             period=period,
-            draft=draft_counts[period.start],
-            saved=saved_counts[period.start] if saved_counts is not None else None,
+            draft=counts[DRAFT_STANDARD_ID][period.start],
+            saved=counts[draft.pk][period.start] if saved_plans else None,
         )
         for period in window
     ]
@@ -146,28 +139,40 @@ def _gate_plans(gate_id: int | None) -> list[StandardPlan]:
 
 
 def _counts_by_period(
-    plans: list[StandardPlan],
-    standard_id: int,
-    agents: list[AgentScope],
-    window: list[Period],
-) -> dict[date, OutcomeCounts]:
-    """Judgements of `plans` (the judged standard first, then its gate), tallied per period."""
-    scope = plans[0].team_ids
-    if scope:
+    columns: list[list[StandardPlan]], window: list[Period]
+) -> dict[int, dict[date, OutcomeCounts]]:
+    """Judgements of each column's judged standard (its plans: that standard first, then its
+    gate), tallied per period. Every column is judged in one run of the engine, so the
+    window's facts are read once however many columns there are."""
+    columns = [plans for plans in columns if plans]
+    plans = list(
+        {plan.standard_id: plan for column in reversed(columns) for plan in column}.values()
+    )
+    agents = agent_scopes()
+    scopes = [column[0].team_ids for column in columns]
+    # Standards for some teams read only their agents' facts, not every team's.
+    restrict = all(scopes)
+    if restrict:
+        scope = frozenset().union(*scopes)
         agents = [agent for agent in agents if agent.ever_in(scope)]
     judgements = compute_judgements(
         plans,
         agents,
         since=window[0].start,
         until=window[-1].end - timedelta(days=1),
-        # A standard for some teams reads only their agents' facts, not every team's.
-        restrict_agents=bool(scope),
+        restrict_agents=restrict,
     )
-    tallies: dict[date, list[Judgement]] = {period.start: [] for period in window}
+    judged = {column[0].standard_id for column in columns}
+    tallies: dict[int, dict[date, list[Judgement]]] = {
+        standard_id: {period.start: [] for period in window} for standard_id in judged
+    }
     for (_, judged_standard, period_start), judgement in judgements.items():
-        if judged_standard == standard_id:
-            tallies[period_start].append(judgement)
-    return {start: _tally(judged) for start, judged in tallies.items()}
+        if judged_standard in judged:
+            tallies[judged_standard][period_start].append(judgement)
+    return {
+        standard_id: {start: _tally(rows) for start, rows in by_period.items()}
+        for standard_id, by_period in tallies.items()
+    }
 
 
 def _tally(judgements: list[Judgement]) -> OutcomeCounts:
