@@ -145,6 +145,7 @@ def _counts_by_period(
     gate), tallied per period. Every column is judged in one run of the engine, so the
     window's facts are read once however many columns there are."""
     columns = [plans for plans in columns if plans]
+    # A gate both columns name is planned once (the first column's plan of it kept).
     plans = list(
         {plan.standard_id: plan for column in reversed(columns) for plan in column}.values()
     )
