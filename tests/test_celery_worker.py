@@ -6,6 +6,7 @@ process cannot see SQLite's in-memory test database); CI runs it that way.
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -289,3 +290,97 @@ def test_a_worker_killed_mid_batch_is_resumed_by_another_to_exact_facts_and_repo
     resumed_facts = [fact[1:] for fact in fact_values(source)]
     assert len(resumed_facts) == SYNTHETIC_ROWS
     assert resumed_facts == [fact[1:] for fact in fact_values(clean_source)]
+
+
+def _feed_slices(path: Path, tmp_path: Path) -> list[Path]:
+    """Three overlapping batches of one synthetic feed, whose facts do not depend on the
+    order their chunks are applied in: two carry the contacts without surveys (rows 0-5999
+    and all 8,000, so both start on the same keys at once), the third every contact's surveys
+    with the columns a new fact needs (so it creates the facts it comes first to)."""
+    with open(path, newline="", encoding="utf-8") as feed:
+        rows = list(csv.DictReader(feed))
+    surveys = ("csat", "nps")
+    contact = [name for name in rows[0] if name not in surveys]
+    late = ["external_id", "agent", "channel", "started_at", *surveys]
+    slices = [(contact, rows[:6000]), (contact, rows), (late, rows)]
+    paths = []
+    for number, (columns, part) in enumerate(slices, start=1):
+        out_path = tmp_path / f"batch-{number}.csv"
+        with open(out_path, "w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(part)
+        paths.append(out_path)
+    return paths
+
+
+def test_two_workers_on_batches_of_one_source_leave_the_facts_of_one_sequential_ingest(
+    reference_rows, feed_storage, tmp_path
+):
+    """Two real workers take overlapping batches of one source at the same time; their
+    chunks interleave (each chunk locks the source for its transaction), and the facts and
+    counts are those of the same files ingested one after the other."""
+    needs_postgresql()
+    teams = [TeamFactory(name="Lisbon", time_zone="Europe/Lisbon"), TeamFactory(name="UTC")]
+    source = FeedSourceFactory(name="Helpdesk", slug="helpdesk", time_zone="UTC")
+    clean_source = FeedSourceFactory(name="Reference", slug="reference", time_zone="UTC")
+    for number in range(AGENTS):
+        key = synthetic_agent_key("agent-", number)
+        agent = agent_in(teams[number % 2], f"agent{number}", source=source, external_id=key)
+        agent.external_ids.create(source=clean_source, external_id=key)
+    make_standard(name="CSAT", metric="csat", target=80)
+    make_standard(name="AHT", metric="aht", target=400)
+    path = tmp_path / "synthetic.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        write_synthetic_feed(out, rows=8000, agents=AGENTS, days=DAYS, start=START)
+    paths = _feed_slices(path, tmp_path)
+
+    queue = f"atendo-test-{uuid.uuid4().hex[:8]}"
+    workers = [start_worker(queue, feed_storage, FEED_CHUNK_ROWS="250") for _ in range(2)]
+    try:
+        with through_the_broker(queue):
+            poll(
+                lambda: len(celery_app.control.ping(destination=None, timeout=0.5)) >= 2,
+                timeout=60,
+                what="both workers answering",
+                every=0.2,
+            )
+            batches = []
+            for batch_path in paths:
+                with open(batch_path, "rb") as stream:
+                    batch = feed_batch_receive(source=source, stream=stream, via=FeedBatch.Via.API)
+                assert feed_batch_queue(batch=batch)
+                batches.append(batch)
+            done = [wait_for(batch.id, runs=1, timeout=180) for batch in batches]
+            for batch in done:
+                evaluate_feed_batch.apply(args=[batch.id]).get()
+    finally:
+        for process in workers:
+            process.terminate()
+            process.wait(timeout=30)
+
+    first, second = done[0], done[1]
+    # The first two were processed at the same time, one by each worker.
+    assert max(first.started_at, second.started_at) < min(first.finished_at, second.finished_at)
+    for batch in done:
+        assert batch.status == FeedBatch.Status.COMPLETED
+        assert batch.rejected_count == 0
+        assert batch.created_count + batch.updated_count + batch.unchanged_count == (
+            batch.rows_read
+        )
+    assert [batch.rows_read for batch in done] == [6000, 8000, 8000]
+    # Every key is created once, by whichever batch came first to it.
+    assert sum(batch.created_count for batch in done) == 8000
+
+    # What re-scoring after the batches left equals a fresh full evaluation.
+    scored = evaluation_rows()
+    assert scored
+    evaluate_periods(since=START, until=date(2026, 10, 31))
+    assert evaluation_rows() == scored
+
+    sequential = [ingest_feed_file(path=batch_path, source=clean_source) for batch_path in paths]
+    assert sum(batch.created_count for batch in sequential) == 8000
+    facts = [fact[1:] for fact in fact_values(source)]
+    assert len(facts) == 8000
+    assert facts == [fact[1:] for fact in fact_values(clean_source)]
+    assert Interaction.objects.filter(source=source, csat__isnull=False).exists()
