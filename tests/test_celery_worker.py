@@ -24,7 +24,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from performance.feeds.synthetic import synthetic_agent_key, write_synthetic_feed
-from performance.models import Evaluation, EvaluationChange, FeedBatch, Interaction
+from performance.models import Evaluation, EvaluationChange, FeedBatch, FeedSource, Interaction
 from performance.services.evaluation import evaluate_periods
 from performance.services.ingest import (
     feed_batch_queue,
@@ -199,11 +199,9 @@ def evaluation_rows() -> list[tuple]:
     )
 
 
-def test_a_worker_killed_mid_batch_is_resumed_by_another_to_exact_facts_and_report(
-    reference_rows, feed_storage, tmp_path, settings
-):
-    needs_postgresql()
-    settings.FEED_BATCH_LEASE_SECONDS = 3
+def sources_of_the_same_agents() -> tuple[FeedSource, FeedSource]:
+    """The source the workers write and a clean one to ingest the same files into, both
+    knowing the synthetic feed's AGENTS agents (in two teams) by the same keys."""
     teams = [TeamFactory(name="Lisbon", time_zone="Europe/Lisbon"), TeamFactory(name="UTC")]
     source = FeedSourceFactory(name="Helpdesk", slug="helpdesk", time_zone="UTC")
     clean_source = FeedSourceFactory(name="Reference", slug="reference", time_zone="UTC")
@@ -211,6 +209,15 @@ def test_a_worker_killed_mid_batch_is_resumed_by_another_to_exact_facts_and_repo
         key = synthetic_agent_key("agent-", number)
         agent = agent_in(teams[number % 2], f"agent{number}", source=source, external_id=key)
         agent.external_ids.create(source=clean_source, external_id=key)
+    return source, clean_source
+
+
+def test_a_worker_killed_mid_batch_is_resumed_by_another_to_exact_facts_and_report(
+    reference_rows, feed_storage, tmp_path, settings
+):
+    needs_postgresql()
+    settings.FEED_BATCH_LEASE_SECONDS = 3
+    source, clean_source = sources_of_the_same_agents()
     make_standard(name="Volume", metric="volume", target=100)
     make_standard(name="CSAT", metric="csat", target=80)
     path = tmp_path / "synthetic.csv"
@@ -321,13 +328,7 @@ def test_two_workers_on_batches_of_one_source_leave_the_facts_of_one_sequential_
     chunks interleave (each chunk locks the source for its transaction), and the facts and
     counts are those of the same files ingested one after the other."""
     needs_postgresql()
-    teams = [TeamFactory(name="Lisbon", time_zone="Europe/Lisbon"), TeamFactory(name="UTC")]
-    source = FeedSourceFactory(name="Helpdesk", slug="helpdesk", time_zone="UTC")
-    clean_source = FeedSourceFactory(name="Reference", slug="reference", time_zone="UTC")
-    for number in range(AGENTS):
-        key = synthetic_agent_key("agent-", number)
-        agent = agent_in(teams[number % 2], f"agent{number}", source=source, external_id=key)
-        agent.external_ids.create(source=clean_source, external_id=key)
+    source, clean_source = sources_of_the_same_agents()
     make_standard(name="CSAT", metric="csat", target=80)
     make_standard(name="AHT", metric="aht", target=400)
     path = tmp_path / "synthetic.csv"
@@ -340,7 +341,7 @@ def test_two_workers_on_batches_of_one_source_leave_the_facts_of_one_sequential_
     try:
         with through_the_broker(queue):
             poll(
-                lambda: len(celery_app.control.ping(destination=None, timeout=0.5)) >= 2,
+                lambda: len(celery_app.control.ping(timeout=0.5)) >= 2,
                 timeout=60,
                 what="both workers answering",
                 every=0.2,
