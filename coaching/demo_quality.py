@@ -385,10 +385,15 @@ def _disputes(
 
 
 def _missed_keys(review: QAReview) -> list[tuple[str, Any]]:
-    """The review's missed items, each with the answer that would have earned it in full."""
+    """The review's missed items, each with the answer that would have earned it in full;
+    failed critical items first (they zero the score, so an accepted dispute must fix one)."""
     rules = {rule.key: rule for rule in version_rules(review.version)}
     missed = []
-    for key, answer in review.answers.values_list("key", "answer").order_by("key"):
+    answers = sorted(
+        review.answers.values_list("key", "answer"),
+        key=lambda pair: (not rules[pair[0]].critical, pair[0]),
+    )
+    for key, answer in answers:
         rule = rules[key]
         if rule.kind == QAItem.Kind.SCALE and answer.isdigit() and int(answer) < rule.scale_max:
             missed.append((key, rule.scale_max))
